@@ -1,0 +1,5 @@
+import sys
+
+from noisyprobe.cli import main
+
+sys.exit(main())
