@@ -47,12 +47,38 @@ class Dataset:
         self.ids = np.asarray(self.ids).astype(str)
         for what, arr in [("labels", self.labels), ("splits", self.splits), ("ids", self.ids)]:
             if arr.shape != (n,):
-                raise NoisyProbeError(f"dataset {self.name}: {what} has shape {arr.shape}, expected ({n},)")
+                raise NoisyProbeError(
+                    f"dataset {self.name}: {what} has shape {arr.shape}, expected ({n},)"
+                )
         if self.modality not in ("text", "image"):
             raise NoisyProbeError(f"dataset {self.name}: modality must be 'text' or 'image'")
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def label_column(self, name: str = "labels") -> np.ndarray:
+        """The label array ``name``: ``"labels"`` or a key of ``extra_labels``."""
+        if name == "labels":
+            return self.labels
+        if name not in self.extra_labels:
+            known = ", ".join(["labels", *self.extra_labels])
+            raise NoisyProbeError(f"dataset {self.name}: no label column {name!r}; has {known}")
+        return np.asarray(self.extra_labels[name], dtype=np.int64)
+
+    def class_counts(self, column: str = "labels", split: str | None = None) -> np.ndarray:
+        """Per-class counts (int64 [C]) of a label column, optionally within one split.
+
+        Example:
+            >>> d = Dataset("toy", "text", ["a", "b"], ["x", "y", "z"], [0, 1, -1],
+            ...             ["train", "train", "test"], ["1", "2", "3"])
+            >>> d.class_counts().tolist(), d.class_counts(split="test").tolist()
+            ([1, 1], [0, 0])
+        """
+        values = self.label_column(column)
+        if split is not None:
+            values = values[self.splits == split]
+        values = values[values >= 0]
+        return np.bincount(values, minlength=len(self.classes)).astype(np.int64)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
         """A new Dataset with only ``indices`` (in that order)."""

@@ -33,7 +33,8 @@ def cache_key(dataset: Dataset, backbone: Backbone, *, options: dict[str, Any] |
     digest = hashlib.sha256()
     spec = {
         "dataset": dataset.name,
-        "dataset_metadata": dataset.metadata,
+        # where the source file lies does not change the features; its sha256 does
+        "dataset_metadata": {k: v for k, v in dataset.metadata.items() if k != "source"},
         "backbone": backbone.id,
         "preprocessing": backbone.preprocessing,
         "options": options or {},
