@@ -39,13 +39,24 @@ class Backbone(ABC):
 
 
 def fingerprint_state_dict(state: dict[str, Any]) -> str:
-    """sha256 (16 hex) over the names, shapes and bytes of a torch state dict."""
+    """sha256 (16 hex) over the names, shapes and bytes of a torch state dict.
+
+    Any tensor dtype works (bfloat16 included): the raw bytes are hashed.
+
+    Example:
+        >>> import torch
+        >>> a = fingerprint_state_dict({"w": torch.zeros(2)})
+        >>> a == fingerprint_state_dict({"w": torch.ones(2)})
+        False
+    """
+    import torch
+
     digest = hashlib.sha256()
     for key in sorted(state):
         tensor = state[key]
         digest.update(key.encode())
         if hasattr(tensor, "detach"):
-            arr = tensor.detach().cpu().contiguous().numpy()
-            digest.update(str(arr.shape).encode())
-            digest.update(arr.tobytes())
+            flat = tensor.detach().cpu().contiguous().reshape(-1)
+            digest.update(str(tuple(tensor.shape)).encode())
+            digest.update(flat.view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
