@@ -46,4 +46,6 @@ class Registry(Generic[T]):
             return self._factories[name]
         except KeyError:
             known = ", ".join(self.names())
-            raise NoisyProbeError(f"unknown {self.kind} {name!r}; expected one of: {known}") from None
+            raise NoisyProbeError(
+                f"unknown {self.kind} {name!r}; expected one of: {known}"
+            ) from None

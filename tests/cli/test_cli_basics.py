@@ -32,8 +32,17 @@ def test_every_command_has_help(capsys):
 
 
 def test_user_error_is_one_line_and_nonzero(tmp_path, capsys):
-    code = main(["extract", "--dataset", "no-such-set", "--backbone", "minilm",
-                 "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "extract",
+            "--dataset",
+            "no-such-set",
+            "--backbone",
+            "minilm",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0
@@ -42,6 +51,10 @@ def test_user_error_is_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_module_entry_point_runs():
-    out = subprocess.run([sys.executable, "-m", "noisyprobe", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "noisyprobe", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.startswith("noisyprobe ")

@@ -68,11 +68,18 @@ def test_extract_writes_featureset_in_dataset_order(tmp_path):
 
 def test_interrupted_extraction_resumes_to_identical_arrays(tmp_path):
     ds = make_dataset()
-    reference = extract(ds, HashBackbone(), tmp_path / "ref", batch_size=4, chunk_size=16,
-                        progress=False)
+    reference = extract(
+        ds, HashBackbone(), tmp_path / "ref", batch_size=4, chunk_size=16, progress=False
+    )
     with pytest.raises(KeyboardInterrupt):
-        extract(ds, HashBackbone(fail_after=6), tmp_path / "fs", batch_size=4, chunk_size=16,
-                progress=False)
+        extract(
+            ds,
+            HashBackbone(fail_after=6),
+            tmp_path / "fs",
+            batch_size=4,
+            chunk_size=16,
+            progress=False,
+        )
     assert not (tmp_path / "fs").exists()
     chunks = sorted((tmp_path / "fs.partial").glob("chunk_*.npy"))
     assert len(chunks) == 1  # 16 samples = 4 batches done; the second chunk died mid-way
@@ -126,3 +133,16 @@ def test_modality_mismatch_and_bad_selection(tmp_path):
     with pytest.raises(NoisyProbeError, match="positive"):
         select_samples(make_dataset(), limit=0)
     assert len(select_samples(make_dataset(), splits=["train"], limit=5)) == 5
+
+
+def test_cache_hit_does_not_depend_on_string_dtype_width(tmp_path):
+    """A dataset re-read from a cache may hold its ids as <U60 instead of <U66: same key."""
+    from dataclasses import replace
+
+    ds = make_dataset()
+    first = extract(ds, HashBackbone(), tmp_path / "fs", progress=False)
+    wide = replace(ds, ids=np.asarray(ds.ids, dtype="<U80"), splits=ds.splits.astype("<U9"))
+    backbone = HashBackbone()
+    again = extract(wide, backbone, tmp_path / "fs", progress=False)
+    assert backbone.calls == 0
+    np.testing.assert_array_equal(first.features, again.features)

@@ -28,7 +28,9 @@ from noisyprobe.features.store import FeatureSet, read_manifest, verify_hashes
 JOB_FILE = "job.json"
 
 
-def cache_key(dataset: Dataset, backbone: Backbone, *, options: dict[str, Any] | None = None) -> str:
+def cache_key(
+    dataset: Dataset, backbone: Backbone, *, options: dict[str, Any] | None = None
+) -> str:
     """sha256 naming exactly which samples, labels and weights a FeatureSet holds."""
     digest = hashlib.sha256()
     spec = {
@@ -41,8 +43,21 @@ def cache_key(dataset: Dataset, backbone: Backbone, *, options: dict[str, Any] |
     }
     digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
     for arr in (dataset.ids, dataset.labels, dataset.splits, *dataset.extra_labels.values()):
-        digest.update(np.ascontiguousarray(arr).tobytes())
+        digest.update(_canonical_bytes(np.asarray(arr)))
     return digest.hexdigest()
+
+
+def _canonical_bytes(arr: np.ndarray) -> bytes:
+    """Bytes of an id/label/split array that do not depend on its numpy dtype width.
+
+    ``<U60`` and ``<U66`` arrays of the same strings (a freshly parsed dataset vs one read
+    back from a cache) must give the same cache key, and so must int32 and int64 labels.
+    """
+    if arr.dtype.kind in "US":
+        return "\x00".join(arr.astype(str).tolist()).encode("utf-8") + b"\x00"
+    if arr.dtype.kind in "iub":
+        return np.ascontiguousarray(arr, dtype=np.int64).tobytes()
+    return np.ascontiguousarray(arr).tobytes()
 
 
 def select_samples(
@@ -92,7 +107,8 @@ def extract(
         The FeatureSet (loaded from the cache on a hit).
 
     Example:
-        >>> # fs = extract(noisyprobe.data.get("mnist-5k"), backbones.get("efficientnet-lite0"), "out/")
+        >>> # from noisyprobe import backbones, data
+        >>> # fs = extract(data.get("mnist-5k"), backbones.get("efficientnet-lite0"), "out/")
     """
     if batch_size <= 0 or chunk_size <= 0:
         raise NoisyProbeError("batch_size and chunk_size must be positive integers")

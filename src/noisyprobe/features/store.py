@@ -60,7 +60,9 @@ class FeatureSet:
     ) -> None:
         features = np.asanyarray(features)
         if features.ndim != 2:
-            raise NoisyProbeError(f"features must be a 2-D array [N, D], got shape {features.shape}")
+            raise NoisyProbeError(
+                f"features must be a 2-D array [N, D], got shape {features.shape}"
+            )
         if features.dtype != np.float32:
             features = features.astype(np.float32)
         n = features.shape[0]
@@ -91,7 +93,9 @@ class FeatureSet:
             splits = np.full(n, "train")
         self.splits = np.asarray(splits).astype(str)
         if self.splits.shape != (n,):
-            raise NoisyProbeError(f"splits: expected {n} split names, got shape {self.splits.shape}")
+            raise NoisyProbeError(
+                f"splits: expected {n} split names, got shape {self.splits.shape}"
+            )
         self.ids = np.arange(n).astype(str) if ids is None else np.asarray(ids).astype(str)
         if self.ids.shape != (n,):
             raise NoisyProbeError(f"ids: expected {n} sample ids, got shape {self.ids.shape}")

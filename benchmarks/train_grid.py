@@ -1,0 +1,343 @@
+"""Vectorized trainer vs a per-run PyTorch loop on one grid of runs.
+
+Trains the same grid (methods x noise rates x seeds) on a synthetic Gaussian-mixture
+feature set with ``noisyprobe.train.train_runs`` (stacked runs) and with a straightforward
+per-run loop — one ``nn.Module``, one ``torch.optim.AdamW`` and one mini-batch
+loop per run, the way the papers' code trains. Both use identical hyperparameters, the same
+initial weights and the same data order (taken from the trainer's seed streams), so the
+balanced accuracies should agree up to floating-point effects. Prints the speed ratio, the
+mean |delta balanced accuracy| (points) and the achieved GFLOP/s of both against a measured
+fp32 matmul peak (``torch.matmul``, same process, same threads).
+
+    python benchmarks/train_grid.py                      # linear grid: lp, gce, elr
+    python benchmarks/train_grid.py --methods skd --epochs 10 --baseline-runs 8   # MLP heads
+    python benchmarks/train_grid.py --quick              # small and fast
+
+Two per-run baselines are timed: a loop that slices the feature tensor with each batch's
+indices (the leanest per-run loop) and the usual ``DataLoader(TensorDataset(...))`` loop.
+Baseline times can be measured on a sample of runs per method and extrapolated to the grid;
+methods are timed one after another, vectorized then baselines, so that changes in machine
+load affect all of them alike. CPU (process) time is printed next to wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from noisyprobe.diagnostics.moments import torch_skew_kurt
+from noisyprobe.methods import get as get_method
+from noisyprobe.methods.heads import LinearSpec, MLPSpec
+from noisyprobe.metrics import balanced_accuracy
+from noisyprobe.noise import inject
+from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs
+from noisyprobe.train.rng import epoch_permutations
+from noisyprobe.train.trainer import build_heads, learning_rate
+
+BASELINE_METHODS = ("lp", "gce", "elr", "sce", "label_smoothing", "mlp", "skd")
+
+
+def make_data(n: int, n_test: int, d: int, c: int, seed: int = 0):
+    """A C-class Gaussian mixture in D dims with a low-rank class structure."""
+    rng = np.random.default_rng(seed)
+    basis = rng.normal(size=(16, d)) / math.sqrt(16)
+    centers = rng.normal(size=(c, 16)) @ basis * 0.3
+    y = rng.integers(0, c, size=n + n_test)
+    x = centers[y] + rng.normal(size=(n + n_test, d))
+    x = (x - x[:n].mean(0)) / x[:n].std(0)
+    x = x.astype(np.float32)
+    return x[:n], y[:n].astype(np.int64), x[n:], y[n:].astype(np.int64)
+
+
+class BaselineHead(nn.Module):
+    """Linear probe or the MLP F -> Z -> C, as separate nn.Linear layers."""
+
+    def __init__(self, spec: LinearSpec | MLPSpec, params: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.mlp = isinstance(spec, MLPSpec)
+
+        def linear(w: torch.Tensor, b: torch.Tensor) -> nn.Linear:
+            layer = nn.Linear(w.shape[1], w.shape[0])
+            layer.weight.data.copy_(w)
+            layer.bias.data.copy_(b)
+            return layer
+
+        if self.mlp:
+            self.fc1 = linear(params["weight1"], params["bias1"])
+            self.fc2 = linear(params["weight2"], params["bias2"])
+            self.cls = linear(params["weight_c"], params["bias_c"])
+        else:
+            self.cls = linear(params["weight"], params["bias"])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not self.mlp:
+            return self.cls(x), None
+        z = self.fc2(F.relu(self.fc1(x)))
+        return self.cls(z), z
+
+
+def baseline_loss(method, logits, z, y, idx, state):
+    """The method's loss written the usual single-run way."""
+    p = method.params
+    if method.name in ("lp", "mlp"):
+        return F.cross_entropy(logits, y)
+    if method.name == "gce":
+        py = F.softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
+        return ((1 - py ** p["q"]) / p["q"]).mean()
+    if method.name == "label_smoothing":
+        return F.cross_entropy(logits, y, label_smoothing=p["epsilon"])
+    if method.name == "sce":
+        prob = F.softmax(logits, dim=1).clamp(1e-7, 1.0)
+        onehot = F.one_hot(y, logits.shape[1]).float().clamp(min=1e-4, max=1.0)
+        rce = -(prob * torch.log(onehot).clamp(min=p["log_zero"])).sum(1)
+        return p["alpha"] * F.cross_entropy(logits, y) + p["beta"] * rce.mean()
+    if method.name == "elr":
+        prob = F.softmax(logits, dim=1).clamp(1e-4, 1 - 1e-4)
+        pd = prob.detach()
+        state["target"][idx] = p["beta"] * state["target"][idx] + (1 - p["beta"]) * pd / pd.sum(
+            1, keepdim=True
+        )
+        reg = (1 - (state["target"][idx] * prob).sum(1)).log().mean()
+        return F.cross_entropy(logits, y) + p["lam"] * reg
+    if method.name == "skd":
+        loss = F.cross_entropy(logits, y)
+        if z.shape[0] >= 4:
+            skew, kurt = torch_skew_kurt(z, dim=0)
+            loss = loss + p["lambda_s"] * (skew - p["tau_s"]).abs().mean()
+            loss = loss + p["lambda_k"] * (kurt - p["tau_k"]).abs().mean()
+        c = logits.shape[1]
+        hy = logits.gather(1, y[:, None]).squeeze(1)
+        others = (logits.sum(1) - hy) / (c - 1)
+        return loss + p["lambda_d"] * (F.softplus(hy - others) / math.log(2)).mean()
+    raise SystemExit(f"no baseline loop for {method.name}; choose from {BASELINE_METHODS}")
+
+
+class _EpochOrder(torch.utils.data.Sampler):
+    """Yields the trainer's data order of each epoch in turn (same batches as train_runs)."""
+
+    def __init__(self, perms: list[torch.Tensor]) -> None:
+        self.perms, self.epoch = perms, 0
+
+    def __iter__(self):
+        return iter(self.perms[self.epoch].tolist())
+
+    def __len__(self) -> int:
+        return len(self.perms[0])
+
+
+def train_baseline(
+    run: RunSpec, x: torch.Tensor, num_classes: int, config: TrainConfig, *, loader: bool
+):
+    """One run, one model, one optimiser, one mini-batch loop.
+
+    ``loader=True`` iterates a ``DataLoader`` over a ``TensorDataset`` as the papers' code does;
+    ``loader=False`` slices the feature tensor with the batch indices (the leanest loop).
+    """
+    method = get_method(run.method)(**run.params)
+    heads, _ = build_heads(method, [run.seed], x.shape[1], num_classes, torch.device("cpu"))
+    head = heads["main"]
+    model = BaselineHead(head.spec, {k: v[0].detach() for k, v in head.params.items()})
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=config.betas
+    )
+    y_all = torch.from_numpy(run.labels)
+    n = x.shape[0]
+    state = {"target": torch.zeros(n, num_classes)}
+    perms = epoch_permutations(run.seed, n, config.epochs)
+    if loader:
+        sampler = _EpochOrder(perms)
+        data = torch.utils.data.TensorDataset(x, y_all, torch.arange(n))
+        batches = torch.utils.data.DataLoader(data, batch_size=config.batch_size, sampler=sampler)
+    for epoch in range(config.epochs):
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(config, epoch)
+        if loader:
+            sampler.epoch = epoch
+            epoch_batches = batches
+        else:
+            epoch_batches = ((x[i], y_all[i], i) for i in perms[epoch].split(config.batch_size))
+        for xb, yb, idx in epoch_batches:
+            logits, z = model(xb)
+            loss = baseline_loss(method, logits, z, yb, idx, state)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model
+
+
+def matmul_peak(seconds: float = 1.0) -> float:
+    """Measured fp32 GFLOP/s of torch.matmul on 2048 x 2048 matrices."""
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return 2 * 2048**3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def train_flops(spec: LinearSpec | MLPSpec, samples: int) -> float:
+    """Matmul FLOPs of training: forward, weight gradients, and input gradients past layer 1."""
+    if isinstance(spec, LinearSpec):
+        return samples * 2 * (2 * spec.in_dim * spec.num_classes)
+    first = spec.in_dim * spec.hidden
+    rest = spec.hidden * spec.z_dim + spec.z_dim * spec.num_classes
+    return samples * 2 * (2 * first + 3 * rest)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--methods", "--method", default="lp,gce,elr", help="comma-separated")
+    ap.add_argument("--rates", default="0,0.1,0.2,0.3,0.4", help="symmetric noise rates")
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--n", type=int, default=8000)
+    ap.add_argument("--n-test", type=int, default=2000)
+    ap.add_argument("--d", type=int, default=384)
+    ap.add_argument("--c", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=None, help="MLP width (default D)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: 2 when the machine is otherwise idle, else 1)",
+    )
+    ap.add_argument(
+        "--baseline-runs",
+        type=int,
+        default=None,
+        help="per method, run the indexed per-run loop on only this many runs (time extrapolated)",
+    )
+    ap.add_argument(
+        "--loader-runs",
+        type=int,
+        default=4,
+        help="per method, runs of the DataLoader per-run loop (0 to skip; time extrapolated)",
+    )
+    ap.add_argument("--quick", action="store_true", help="n=2000, d=128, 2 seeds, 5 epochs")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.n_test, args.d, args.seeds, args.epochs = 2000, 500, 128, 2, 5
+    if args.threads is None:
+        args.threads = _default_threads()
+    torch.set_num_threads(args.threads)
+    methods = args.methods.split(",")
+    rates = [float(r) for r in args.rates.split(",")]
+    x, y, xt, yt = make_data(args.n, args.n_test, args.d, args.c)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, standardize=False)
+    grid: dict[str, list[RunSpec]] = {}
+    for m in methods:
+        params = {"hidden": args.hidden} if args.hidden and m in ("mlp", "skd") else {}
+        grid[m] = [
+            RunSpec(
+                m,
+                seed,
+                inject(y, "symmetric", rate, args.c, seed=1000 + seed).labels,
+                params,
+                tag=f"{m}/{rate}",
+            )
+            for rate in rates
+            for seed in range(args.seeds)
+        ]
+    total = sum(len(v) for v in grid.values())
+    print(
+        f"grid: {total} runs = {methods} x rates {rates} x {args.seeds} seeds; "
+        f"N={args.n} D={args.d} C={args.c}, {args.epochs} epochs, batch {args.batch_size}, "
+        f"torch threads {args.threads} (load average {os.getloadavg()[0]:.1f})"
+    )
+    peak = matmul_peak()
+    xs, xts = torch.from_numpy(x), torch.from_numpy(xt)
+    clock = {k: [0.0, 0.0] for k in ("vectorized", "indexed", "loader")}  # wall, cpu
+    flops, deltas, ba_all = 0.0, [], {}
+    for m, runs in grid.items():  # interleaved per method: load changes hit all three alike
+        t0, c0 = time.perf_counter(), time.process_time()
+        trained = train_runs(x, runs, num_classes=args.c, config=config, progress=False)
+        _tick(clock["vectorized"], t0, c0, 1.0)
+        probs = predict_proba_runs(trained, xt)
+        ba = [balanced_accuracy(yt, p.argmax(1), num_classes=args.c) for p in probs]
+        ba_all.update({r.tag + f"/{r.seed}": b for r, b in zip(runs, ba)})
+        spec = get_method(m)(**runs[0].params).heads(args.d, args.c)["main"][0]
+        flops += train_flops(spec, args.n * args.epochs) * len(runs)
+
+        position = {id(r): i for i, r in enumerate(runs)}
+        sample = runs if args.baseline_runs is None else _spread(runs, args.baseline_runs)
+        t0, c0 = time.perf_counter(), time.process_time()
+        models = [train_baseline(r, xs, args.c, config, loader=False) for r in sample]
+        _tick(clock["indexed"], t0, c0, len(runs) / len(sample))
+        with torch.no_grad():
+            for r, model in zip(sample, models):
+                b = balanced_accuracy(yt, model(xts)[0].argmax(1).numpy(), num_classes=args.c)
+                deltas.append(abs(ba[position[id(r)]] - b) * 100)
+        if args.loader_runs:
+            sample = _spread(runs, args.loader_runs)
+            t0, c0 = time.perf_counter(), time.process_time()
+            for r in sample:
+                train_baseline(r, xs, args.c, config, loader=True)
+            _tick(clock["loader"], t0, c0, len(runs) / len(sample))
+
+    def line(name: str, label: str) -> str:
+        wall, cpu = clock[name]
+        rate = flops / wall / 1e9
+        return (
+            f"{label:<34}: {wall:8.2f} s wall, {cpu:8.2f} s cpu, {rate:7.1f} GFLOP/s "
+            f"({100 * rate / peak:4.1f}% of peak)"
+        )
+
+    print(line("vectorized", "vectorized train_runs"))
+    print(line("indexed", "per-run loop (tensor indexing)"))
+    if args.loader_runs:
+        print(line("loader", "per-run loop (DataLoader)"))
+    print(f"fp32 torch.matmul peak (2048^2, same threads): {peak:.1f} GFLOP/s")
+    v_wall, v_cpu = clock["vectorized"]
+    for name, label in (("indexed", "tensor-indexing loop"), ("loader", "DataLoader loop")):
+        if name == "loader" and not args.loader_runs:
+            continue
+        wall, cpu = clock[name]
+        print(f"speed ratio vs {label}: {wall / v_wall:.1f}x wall, {cpu / v_cpu:.1f}x cpu")
+    print(
+        f"mean |delta balanced accuracy| vectorized vs per-run: {np.mean(deltas):.3f} points "
+        f"(max {np.max(deltas):.3f}, {len(deltas)} runs)"
+    )
+    for m in methods:
+        cells = []
+        for rate in rates:
+            vals = [v for k, v in ba_all.items() if k.startswith(f"{m}/{rate}/")]
+            cells.append(f"{rate:.1f}: {100 * np.mean(vals):5.1f}")
+        print(f"  BA {m:>10} by noise rate  " + "  ".join(cells))
+
+
+def _default_threads() -> int:
+    """Two threads on an idle 2-core machine; one when other processes keep the cores busy.
+
+    OpenMP workers wait at a barrier after every operation: when another process holds one
+    of the two cores, every small operation stalls for a scheduler slice and both the
+    vectorized trainer and the per-run loop slow down by an order of magnitude.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not available on every platform
+        load = 0.0
+    return max(1, min(2, cores)) if load < 0.5 * cores else 1
+
+
+def _tick(slot: list[float], t0: float, c0: float, scale: float) -> None:
+    slot[0] += (time.perf_counter() - t0) * scale
+    slot[1] += (time.process_time() - c0) * scale
+
+
+def _spread(runs: list[RunSpec], k: int) -> list[RunSpec]:
+    idx = np.linspace(0, len(runs) - 1, num=min(k, len(runs))).round().astype(int)
+    return [runs[i] for i in sorted(set(idx))]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""``dividemix``: DivideMix (Li, Socher & Hoi, ICLR 2020) on frozen features.
+
+Two heads. During ``warmup_epochs`` both train with cross-entropy. Afterwards, at the start
+of every epoch each head's per-sample cross-entropy on the whole training set is min-max
+normalised and a two-component 1-D GMM is fitted to it (:mod:`noisyprobe.methods.gmm`, the
+official code's ``max_iter=10, tol=1e-2, reg_covar=5e-4``); w = posterior of the low-loss
+component is the clean probability, and each head uses its PEER's split (co-divide): samples
+with w > ``p_threshold`` are labelled, the rest unlabelled. For every mini-batch:
+
+* label refinement (labelled): w * y + (1 - w) * p_self, sharpened with T = 0.5;
+* label co-guessing (unlabelled): the average of both heads' predictions, sharpened;
+* mixup on the features: lambda ~ Beta(4, 4), lambda' = max(lambda, 1 - lambda), with a
+  random partner permutation per head and run (for a linear head, mixing the logits of the
+  two inputs is the same function and avoids building mixed features);
+* loss = L_x (soft CE on the mixed labelled part) + lambda_u(t) L_u (squared error on the
+  mixed unlabelled part) + the uniform-prior penalty sum_c pi_c log(pi_c / mean p_c), with
+  lambda_u(t) = 25 * clip((t - warm-up) / 16, 0, 1) for fractional epoch t.
+
+Defaults are the official CIFAR-10 settings (alpha 4, lambda_u 25, p_threshold 0.5, T 0.5,
+ramp-up 16 epochs); the warm-up defaults to a fifth of the epochs (10 of 300 on CIFAR-10 is
+meant for a network trained from scratch). Deviation: both heads are updated in the same step
+on the run's mini-batch (the official code trains them one after the other, each on its own
+labelled and unlabelled loaders). The prediction averages the two heads' logits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from noisyprobe.errors import NoisyProbeError
+from noisyprobe.methods._params import check_bool, check_float, check_int, check_optional_int
+from noisyprobe.methods.base import (
+    HEAD_DEFAULTS,
+    HeadPlan,
+    Method,
+    check_head_params,
+    head_spec,
+    register,
+)
+from noisyprobe.methods.context import StackContext, Step
+from noisyprobe.methods.gmm import fit_gmm2
+from noisyprobe.methods.heads import LinearSpec
+from noisyprobe.methods.inputs import Inputs
+from noisyprobe.methods.losses import (
+    cross_entropy,
+    log_softmax,
+    masked_mean,
+    one_hot,
+    sharpen,
+    soft_cross_entropy,
+    softmax,
+)
+
+
+def clean_probability(
+    losses: torch.Tensor, *, max_iter: int = 10, tol: float = 1e-2, reg_covar: float = 5e-4
+) -> torch.Tensor:
+    """DivideMix's co-divide: GMM posterior of the low-loss component, per row of [B, N].
+
+    Example:
+        >>> import torch
+        >>> w = clean_probability(torch.tensor([[0.1, 0.2, 0.1, 3.0, 3.2, 2.9]]))
+        >>> (w[0] > 0.5).tolist()
+        [True, True, True, False, False, False]
+    """
+    lo = losses.min(dim=1, keepdim=True).values
+    hi = losses.max(dim=1, keepdim=True).values
+    norm = (losses - lo) / (hi - lo).clamp_min(1e-12)
+    gmm = fit_gmm2(norm, max_iter=max_iter, tol=tol, reg_covar=reg_covar)
+    return gmm.prob_low(norm).to(losses.dtype)
+
+
+def mixmatch_targets(
+    probs: torch.Tensor, y: torch.Tensor, w_peer: torch.Tensor, threshold: float, temperature: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Targets for both heads: probs [2, R, b, C], y [R, b], w_peer [2, R, b].
+
+    Returns (targets [2, R, b, C], labelled mask [2, R, b]).
+
+    Example:
+        >>> import torch
+        >>> p = torch.full((2, 1, 1, 2), 0.5)
+        >>> t, lab = mixmatch_targets(p, torch.tensor([[0]]), torch.ones(2, 1, 1), 0.5, 0.5)
+        >>> t[0, 0, 0].tolist(), bool(lab.all())
+        ([1.0, 0.0], True)
+    """
+    c = probs.shape[-1]
+    yh = one_hot(y, c, probs.dtype).unsqueeze(0)
+    w = w_peer.unsqueeze(-1)
+    refined = sharpen(w * yh + (1 - w) * probs, temperature)
+    guess = sharpen(probs.mean(dim=0, keepdim=True), temperature).expand_as(refined)
+    labelled = w_peer > threshold
+    return torch.where(labelled.unsqueeze(-1), refined, guess), labelled
+
+
+def semi_loss(
+    logits: torch.Tensor, target: torch.Tensor, labelled: torch.Tensor, lambda_u: float
+) -> torch.Tensor:
+    """L_x + lambda_u L_u + prior penalty on mixed logits/targets [..., b, C] -> [...].
+
+    Example:
+        >>> import torch
+        >>> logits = torch.zeros(1, 2, 2)
+        >>> target = torch.tensor([[[1.0, 0.0], [0.5, 0.5]]])
+        >>> round(float(semi_loss(logits, target, torch.tensor([[True, False]]), 1.0)[0]), 4)
+        0.6931
+    """
+    lx = masked_mean(soft_cross_entropy(logits, target), labelled)
+    probs = softmax(logits)
+    lu = masked_mean((probs - target).pow(2).mean(dim=-1), ~labelled)
+    c = logits.shape[-1]
+    prior = 1.0 / c
+    penalty = (prior * torch.log(prior / probs.mean(dim=-2))).sum(dim=-1)
+    return lx + lambda_u * lu + penalty
+
+
+@register
+class DivideMix(Method):
+    """DivideMix: GMM co-divide + MixMatch on two heads (Li et al. 2020).
+
+    Example:
+        >>> from noisyprobe.methods import get
+        >>> p = get("dividemix")().params
+        >>> p["alpha"], p["lambda_u"], p["p_threshold"], p["temperature"]
+        (4.0, 25.0, 0.5, 0.5)
+    """
+
+    name = "dividemix"
+    defaults = {
+        "warmup_epochs": None,
+        "alpha": 4.0,
+        "lambda_u": 25.0,
+        "p_threshold": 0.5,
+        "temperature": 0.5,
+        "rampup_epochs": 16,
+        "warmup_penalty": False,
+        "gmm_max_iter": 10,
+        "gmm_tol": 1e-2,
+        "gmm_reg_covar": 5e-4,
+        **HEAD_DEFAULTS,
+    }
+    peer_head = ("main", 1)
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        n = self.name
+        params["warmup_epochs"] = check_optional_int(
+            n, "warmup_epochs", params["warmup_epochs"], low=1
+        )
+        params["alpha"] = check_float(n, "alpha", params["alpha"], low=0.0, low_open=True)
+        params["lambda_u"] = check_float(n, "lambda_u", params["lambda_u"], low=0.0)
+        params["p_threshold"] = check_float(
+            n, "p_threshold", params["p_threshold"], low=0.0, high=1.0
+        )
+        params["temperature"] = check_float(
+            n, "temperature", params["temperature"], low=0.0, low_open=True
+        )
+        params["rampup_epochs"] = check_int(n, "rampup_epochs", params["rampup_epochs"], low=1)
+        check_bool(n, "warmup_penalty", params["warmup_penalty"])
+        params["gmm_max_iter"] = check_int(n, "gmm_max_iter", params["gmm_max_iter"], low=1)
+        params["gmm_tol"] = check_float(n, "gmm_tol", params["gmm_tol"], low=0.0, low_open=True)
+        params["gmm_reg_covar"] = check_float(n, "gmm_reg_covar", params["gmm_reg_covar"], low=0.0)
+        check_head_params(n, params)
+        return params
+
+    def warmup(self, epochs: int) -> int:
+        """Warm-up length: ``warmup_epochs`` or a fifth of the epochs (at least 1)."""
+        return self.params["warmup_epochs"] or max(1, epochs // 5)
+
+    def check_run(self, params: dict[str, Any], *, num_classes: int, epochs: int) -> None:
+        if self.warmup(epochs) >= epochs:
+            raise NoisyProbeError(
+                f"dividemix: warmup_epochs ({self.warmup(epochs)}) must be smaller than epochs "
+                f"({epochs})"
+            )
+
+    def heads(self, dim: int, num_classes: int) -> HeadPlan:
+        return {"main": (head_spec(self.params, dim, num_classes), 2)}
+
+    def predict_logits(self, logits, num_runs: int) -> torch.Tensor:
+        both = logits["main"]
+        return (both[:num_runs] + both[num_runs : 2 * num_runs]) / 2
+
+    def epoch_start(self, ctx: StackContext) -> None:
+        if ctx.epoch < self.warmup(ctx.epochs):
+            return
+        p = self.params
+        r, n = ctx.num_runs, ctx.num_samples
+        logits = ctx.full_logits(["main"])["main"]
+        losses = cross_entropy(logits, ctx.labels.repeat(2, 1))
+        w = clean_probability(
+            losses, max_iter=p["gmm_max_iter"], tol=p["gmm_tol"], reg_covar=p["gmm_reg_covar"]
+        )
+        ctx.state["w"] = w.view(2, r, n)
+        steps, b = ctx.steps_per_epoch, ctx.batch_size
+        lam = np.empty((2, r, steps))
+        u = np.empty((2, r, steps, b))
+        for run, rng in enumerate(ctx.rngs):
+            lam[:, run] = rng.beta(p["alpha"], p["alpha"], size=(2, steps))
+            u[:, run] = rng.random((2, steps, b))
+        lam = np.maximum(lam, 1 - lam)
+        ctx.state["lam"] = torch.as_tensor(lam, dtype=torch.float32, device=ctx.device)
+        ctx.state["u"] = torch.as_tensor(u, dtype=torch.float32, device=ctx.device)
+
+    def loss(self, step: Step) -> torch.Tensor:
+        ctx, p = step.ctx, self.params
+        r, b = step.idx.shape
+        if ctx.epoch < self.warmup(ctx.epochs):
+            logits = step.forward("main").logits.view(2, r, b, -1)
+            loss = cross_entropy(logits, step.y.unsqueeze(0)).mean(dim=-1)
+            if p["warmup_penalty"]:
+                probs = softmax(logits)
+                loss = loss + (probs * log_softmax(logits)).sum(-1).mean(-1)
+            return loss.sum(dim=0)
+        w = ctx.state["w"].flip(0).gather(2, step.idx.unsqueeze(0).expand(2, r, b))
+        lam = ctx.state["lam"][:, :, step.index].view(2, r, 1, 1)
+        perm = ctx.state["u"][:, :, step.index, :b].argsort(dim=-1).unsqueeze(-1)
+        linear = isinstance(ctx.heads["main"].spec, LinearSpec)
+        if linear:
+            # A linear head maps the mixture of two inputs to the same mixture of their
+            # logits, so mixup needs no mixed feature matrix: mix the logits instead.
+            clean = step.forward("main").logits.view(2, r, b, -1)
+            probs = softmax(clean.detach())
+        else:
+            with torch.no_grad():
+                probs = softmax(step.forward("main", train=False).logits).view(2, r, b, -1)
+        target, labelled = mixmatch_targets(probs, step.y, w, p["p_threshold"], p["temperature"])
+        t_mix = lam * target + (1 - lam) * target.gather(2, perm.expand_as(target))
+        if linear:
+            logits = lam * clean + (1 - lam) * clean.gather(2, perm.expand_as(clean))
+        else:
+            x = step.inputs.dense()
+            d = x.shape[-1]
+            x = x.expand(r, b, d).unsqueeze(0).expand(2, r, b, d)
+            x_mix = lam * x + (1 - lam) * x.gather(2, perm.expand(-1, -1, -1, d))
+            mixed = Inputs(x_mix.reshape(2 * r, b, d))
+            logits = step.forward("main", mixed).logits.view(2, r, b, -1)
+        ramp = np.clip((step.progress - self.warmup(ctx.epochs)) / p["rampup_epochs"], 0.0, 1.0)
+        return semi_loss(logits, t_mix, labelled, p["lambda_u"] * float(ramp)).sum(dim=0)

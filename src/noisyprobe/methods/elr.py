@@ -1,0 +1,97 @@
+"""``elr``: early-learning regularization (Liu et al., NeurIPS 2020).
+
+Each sample keeps a target t_i, a running ensemble of the model's own predictions:
+t_i <- beta t_i + (1 - beta) p_i / sum(p_i) (p detached, clamped to [1e-4, 1 - 1e-4]), and
+the loss is CE + lambda * log(1 - <t_i, p_i>), which keeps the head close to what it learnt
+before memorising the noisy labels. Defaults beta = 0.7, lambda = 3 (the paper's CIFAR-10
+setting). The targets are a per-run state tensor [R, N, C] updated at every step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from noisyprobe.methods._params import check_float
+from noisyprobe.methods.base import (
+    HEAD_DEFAULTS,
+    HeadPlan,
+    Method,
+    check_head_params,
+    head_spec,
+    register,
+)
+from noisyprobe.methods.context import StackContext, Step
+from noisyprobe.methods.losses import cross_entropy, softmax
+
+
+def elr_update(target: torch.Tensor, logits: torch.Tensor, beta: float) -> torch.Tensor:
+    """New targets ``beta t + (1 - beta) p / sum p`` from detached clamped predictions.
+
+    Example:
+        >>> import torch
+        >>> elr_update(torch.zeros(1, 2), torch.zeros(1, 2), 0.5)
+        tensor([[0.2500, 0.2500]])
+    """
+    p = softmax(logits.detach()).clamp(1e-4, 1.0 - 1e-4)
+    return beta * target + (1.0 - beta) * p / p.sum(dim=-1, keepdim=True)
+
+
+def elr_loss(
+    logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor, lam: float
+) -> torch.Tensor:
+    """Per-sample ``CE + lam * log(1 - <t, clamp(p)>)`` for (already updated) targets t.
+
+    Example:
+        >>> import torch
+        >>> t = torch.tensor([[0.5, 0.5]])
+        >>> round(float(elr_loss(torch.zeros(1, 2), torch.tensor([0]), t, 0.0)[0]), 4)
+        0.6931
+    """
+    ce = cross_entropy(logits, y)
+    if lam == 0:
+        return ce
+    p = softmax(logits).clamp(1e-4, 1.0 - 1e-4)
+    return ce + lam * torch.log1p(-(target * p).sum(dim=-1))
+
+
+@register
+class ELR(Method):
+    """Early-learning regularization, beta = 0.7, lambda = 3 (Liu et al. 2020).
+
+    Example:
+        >>> from noisyprobe.methods import get
+        >>> get("elr")().params["beta"], get("elr")().params["lam"]
+        (0.7, 3.0)
+    """
+
+    name = "elr"
+    defaults = {"beta": 0.7, "lam": 3.0, **HEAD_DEFAULTS}
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        params["beta"] = check_float(
+            self.name, "beta", params["beta"], low=0.0, high=1.0, high_open=True
+        )
+        params["lam"] = check_float(self.name, "lam", params["lam"], low=0.0)
+        check_head_params(self.name, params)
+        return params
+
+    def heads(self, dim: int, num_classes: int) -> HeadPlan:
+        return {"main": (head_spec(self.params, dim, num_classes), 1)}
+
+    def setup(self, ctx: StackContext) -> None:
+        ctx.state["targets"] = torch.zeros(
+            ctx.num_runs * ctx.num_samples, ctx.num_classes, device=ctx.device
+        )
+
+    def loss(self, step: Step) -> torch.Tensor:
+        ctx = step.ctx
+        logits = step.forward("main").logits
+        r, b = step.idx.shape
+        rows = torch.arange(r, device=step.idx.device).unsqueeze(1) * ctx.num_samples + step.idx
+        rows = rows.reshape(-1)
+        table = ctx.state["targets"]
+        target = elr_update(table.index_select(0, rows).view(r, b, -1), logits, self.params["beta"])
+        table.index_copy_(0, rows, target.view(r * b, -1))
+        return elr_loss(logits, step.y, target, self.params["lam"]).mean(dim=-1)

@@ -1,0 +1,124 @@
+"""Training settings (:class:`TrainConfig`) and the description of one run (:class:`RunSpec`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from noisyprobe.errors import NoisyProbeError
+
+_SCHEDULES = ("cosine", "constant")
+_MONITORS = ("balanced_accuracy", "loss")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How every run of a ``train_runs`` call is optimised.
+
+    Defaults follow the frozen-feature practice of the seed papers: AdamW (NMTune's official
+    code uses AdamW with a cosine schedule), learning rate 1e-3, batch 128 (NMTune, Co-Teaching and
+    ELR code), 30 epochs, cosine
+    decay per epoch to ``min_lr``, features standardised on the training split.
+
+    Attributes:
+        epochs: passes over the training set.
+        batch_size: mini-batch size (the last batch of an epoch may be smaller).
+        lr: peak AdamW learning rate.
+        weight_decay: AdamW decoupled weight decay.
+        standardize: centre and scale each feature with training-split statistics.
+        early_stopping: keep each run's parameters from its best validation epoch and stop a
+            run after ``patience`` epochs without improvement (needs ``X_val``/``val_labels``).
+        patience: epochs without improvement before a run stops.
+        monitor: validation criterion, ``"balanced_accuracy"`` (higher is better) or
+            ``"loss"`` (validation cross-entropy, lower is better).
+        schedule: ``"cosine"`` (lr_e = min_lr + (lr - min_lr)(1 + cos(pi e / epochs)) / 2) or
+            ``"constant"``.
+        min_lr: final learning rate of the cosine schedule.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available).
+        num_threads: torch CPU threads while training (None: leave torch's setting).
+        betas, eps: AdamW moments.
+
+    Example:
+        >>> TrainConfig(epochs=5).lr
+        0.001
+    """
+
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    standardize: bool = True
+    early_stopping: bool = False
+    patience: int = 5
+    monitor: str = "balanced_accuracy"
+    schedule: str = "cosine"
+    min_lr: float = 0.0
+    device: str = "cpu"
+    num_threads: int | None = None
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        _positive_int("epochs", self.epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("patience", self.patience)
+        if self.num_threads is not None:
+            _positive_int("num_threads", self.num_threads)
+        for name in ("lr", "weight_decay", "min_lr", "eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise NoisyProbeError(f"TrainConfig.{name} must be a number >= 0, got {value!r}")
+        if self.lr <= 0:
+            raise NoisyProbeError(f"TrainConfig.lr must be > 0, got {self.lr!r}")
+        if self.schedule not in _SCHEDULES:
+            raise NoisyProbeError(f"TrainConfig.schedule must be one of {', '.join(_SCHEDULES)}")
+        if self.monitor not in _MONITORS:
+            raise NoisyProbeError(f"TrainConfig.monitor must be one of {', '.join(_MONITORS)}")
+        if not isinstance(self.device, str) or not self.device:
+            raise NoisyProbeError("TrainConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto'")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run: a method, a seed and the labels to learn from.
+
+    Attributes:
+        method: registered method name (see ``noisyprobe.methods.available()``).
+        seed: drives the run's initial weights, data order and method randomness; runs with
+            the same seed share data order and initialisation (common random numbers).
+        labels: int64 [N_train] training labels, possibly noisy.
+        params: method hyperparameters.
+        val_labels: int64 [N_val] labels of the validation split for early stopping (possibly
+            noisy, as in practice).
+        tag: free-form identifier carried to the result (e.g. the noise condition).
+
+    Example:
+        >>> import numpy as np
+        >>> RunSpec("gce", 0, np.array([0, 1, 1]), {"q": 0.5}).params["q"]
+        0.5
+    """
+
+    method: str
+    seed: int
+    labels: np.ndarray
+    params: Mapping[str, Any] = field(default_factory=dict)
+    val_labels: np.ndarray | None = None
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise NoisyProbeError(f"RunSpec.seed must be an integer, got {self.seed!r}")
+        if int(self.seed) < 0:
+            raise NoisyProbeError(f"RunSpec.seed must be >= 0, got {self.seed}")
+        if not isinstance(self.method, str):
+            raise NoisyProbeError(f"RunSpec.method must be a method name, got {self.method!r}")
+        if not isinstance(self.params, Mapping):
+            raise NoisyProbeError("RunSpec.params must be a mapping of hyperparameters")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise NoisyProbeError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}")

@@ -1,0 +1,161 @@
+"""The evaluation protocol shared by ``fit`` and the demo.
+
+Train heads on the train split with the labels of one column, optionally corrupted by
+injected noise (its own noisy labels per seed), early-stop on the val split if asked, and
+score on the test split with the main (clean) labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from noisyprobe.errors import NoisyProbeError
+from noisyprobe.features.store import FeatureSet
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Which training labels a run sees.
+
+    Attributes:
+        label_column: label column to train on (``None``: the main labels); e.g. ``"rnn"``.
+        noise_kind: injected noise kind (``None``: none), see :func:`noisyprobe.noise.inject`.
+        rate: injected noise rate.
+        counting: ``"exact"`` or ``"bernoulli"``.
+        train_size: if set, each seed trains on its own random subset of this many samples.
+    """
+
+    label_column: str | None = None
+    noise_kind: str | None = None
+    rate: float = 0.0
+    counting: str = "exact"
+    train_size: int | None = None
+
+    @property
+    def name(self) -> str:
+        base = self.label_column or "labels"
+        if self.noise_kind:
+            base += f"+{self.noise_kind}@{self.rate:g}"
+        if self.train_size:
+            base += f"[n={self.train_size}]"
+        return base
+
+
+def training_labels(
+    fs: FeatureSet, condition: Condition, seed: int
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Indices, labels and the noise record (or ``None``) of one seed's training set.
+
+    Example:
+        >>> import numpy as np
+        >>> fs = FeatureSet(np.eye(4, dtype=np.float32), [0, 1, 0, 1])
+        >>> idx, y, noise = training_labels(fs, Condition(), seed=0)
+        >>> idx.tolist(), y.tolist(), noise is None
+        ([0, 1, 2, 3], [0, 1, 0, 1], True)
+    """
+    idx = fs.indices("train", column=condition.label_column)
+    if condition.train_size is not None:
+        if not 0 < condition.train_size <= idx.size:
+            raise NoisyProbeError(
+                f"train_size {condition.train_size} must be in 1..{idx.size} "
+                f"(labelled training samples in column {condition.label_column or 'labels'!r})"
+            )
+        rng = np.random.default_rng([seed, 7919])
+        idx = np.sort(rng.choice(idx, size=condition.train_size, replace=False))
+    labels = fs.label_column(condition.label_column)[idx]
+    if not condition.noise_kind:
+        return idx, labels, None
+    from noisyprobe.noise import inject
+
+    noisy = inject(
+        labels,
+        condition.noise_kind,
+        condition.rate,
+        fs.num_classes,
+        seed,
+        counting=condition.counting,
+        features=np.asarray(fs.features[idx]) if condition.noise_kind == "instance" else None,
+        **_pair_map(fs, condition.noise_kind),
+    )
+    return idx, noisy.labels, noisy
+
+
+def run_methods(
+    fs: FeatureSet,
+    methods: Mapping[str, Mapping[str, Any]],
+    condition: Condition,
+    seeds: Sequence[int],
+    *,
+    config: Any = None,
+    eval_split: str = "test",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train every (method, seed) under one condition in vectorised stacks and score them.
+
+    Args:
+        fs: the FeatureSet (needs ``train`` and ``eval_split`` splits).
+        methods: method name -> hyperparameters.
+        condition: which training labels (column, injected noise, subset size).
+        seeds: one run per seed and method; each seed has its own noisy labels.
+        config: a :class:`noisyprobe.train.TrainConfig` (default: its defaults).
+        eval_split: split scored with the main labels.
+        progress: show the trainer's progress bar.
+
+    Returns:
+        One record per run: method, seed, condition name, realized noise rate and every
+        metric of :func:`noisyprobe.metrics.evaluate`.
+    """
+    from noisyprobe.metrics import evaluate
+    from noisyprobe.train import RunSpec, TrainConfig, train_runs
+
+    if not seeds:
+        raise NoisyProbeError("at least one seed is needed")
+    test_idx = fs.indices(eval_split)
+    per_seed = {seed: training_labels(fs, condition, seed) for seed in seeds}
+    # Runs train on the same rows when no subset is drawn; otherwise group seeds by their rows.
+    groups: dict[bytes, list[int]] = {}
+    for seed, (idx, _, _) in per_seed.items():
+        groups.setdefault(idx.tobytes(), []).append(seed)
+    x_test = np.asarray(fs.features[test_idx])
+    y_test = fs.labels[test_idx]
+    records: list[dict[str, Any]] = []
+    for group_seeds in groups.values():
+        idx = per_seed[group_seeds[0]][0]
+        specs = [
+            RunSpec(method=m, seed=s, labels=per_seed[s][1], params=dict(p))
+            for m, p in methods.items()
+            for s in group_seeds
+        ]
+        trained = train_runs(
+            np.asarray(fs.features[idx]),
+            specs,
+            num_classes=fs.num_classes,
+            config=config or TrainConfig(),
+            progress=progress,
+        )
+        for spec, run in zip(specs, trained):
+            metrics = evaluate(y_test, run.predict_proba(x_test), num_classes=fs.num_classes)
+            noise = per_seed[spec.seed][2]
+            records.append(
+                {
+                    "method": spec.method,
+                    "seed": spec.seed,
+                    "condition": condition.name,
+                    "train_size": int(idx.size),
+                    "realized_noise_rate": None if noise is None else float(noise.realized_rate),
+                    **metrics,
+                }
+            )
+    records.sort(key=lambda r: (list(methods).index(r["method"]), r["seed"]))
+    return records
+
+
+def _pair_map(fs: FeatureSet, kind: str) -> dict[str, Any]:
+    mapping = fs.metadata.get("asymmetric_map")
+    if kind != "asymmetric" or not mapping:
+        return {}
+    return {"pair_map": {int(k): int(v) for k, v in mapping.items()}}

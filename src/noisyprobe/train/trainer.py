@@ -1,0 +1,394 @@
+"""The vectorized multi-run trainer.
+
+Runs that share a method, its stack-level hyperparameters and hence a head shape are trained
+as ONE stack: parameters are stacked tensors [R, ...], every step is a handful of batched
+matmuls for all R runs, and one AdamW update covers the whole stack (AdamW is element-wise,
+so each run's update is exactly the one it would get alone). Each run keeps its own seed-
+derived initialisation, data order (runs with the same seed share it, and then share one
+gathered batch and a wide GEMM), labels, method state and early-stopping bookkeeping. The
+feature matrix is shared, never copied per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from noisyprobe.errors import NoisyProbeError
+from noisyprobe.methods import get as get_method
+from noisyprobe.methods.base import Method
+from noisyprobe.methods.context import StackContext, Step, evaluate_heads
+from noisyprobe.methods.heads import StackedHead
+from noisyprobe.methods.inputs import GroupPlan, Inputs
+from noisyprobe.methods.losses import cross_entropy
+from noisyprobe.train import rng
+from noisyprobe.train.config import RunSpec, TrainConfig
+from noisyprobe.train.features import (
+    Standardizer,
+    check_features,
+    check_labels,
+    resolve_device,
+    stack_labels,
+)
+from noisyprobe.train.optim import StackedAdamW
+from noisyprobe.train.result import TrainedRun, TrainedStack
+from noisyprobe.train.validation import balanced_accuracy_rows
+
+
+def train_runs(
+    X_train: np.ndarray,
+    runs: Sequence[RunSpec],
+    *,
+    num_classes: int,
+    config: TrainConfig = TrainConfig(),  # noqa: B008  (frozen dataclass)
+    X_val: np.ndarray | None = None,
+    record_history: bool = False,
+    progress: bool = True,
+) -> list[TrainedRun]:
+    """Train every run, stacking runs of the same method and hyperparameters.
+
+    Args:
+        X_train: float features [N, D] shared by all runs (a memory map is fine).
+        runs: what to train; each run has its own method, seed and (noisy) labels [N].
+        num_classes: C; labels lie in [0, C).
+        config: optimisation settings shared by all runs.
+        X_val: validation features [N_val, D] for early stopping (runs then need
+            ``val_labels``).
+        record_history: keep per-epoch per-sample losses and predictions on the training set.
+        progress: show a per-epoch progress bar on stderr.
+
+    Returns:
+        One :class:`TrainedRun` per run, in the order given.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(200, 5)).astype(np.float32)
+        >>> y = (x[:, 0] > 0).astype(np.int64)
+        >>> runs = [RunSpec("lp", 0, y), RunSpec("gce", 1, y, {"q": 0.5})]
+        >>> cfg = TrainConfig(epochs=20, lr=5e-2)
+        >>> out = train_runs(x, runs, num_classes=2, config=cfg, progress=False)
+        >>> [float((r.predict(x) == y).mean()) > 0.9 for r in out]
+        [True, True]
+    """
+    c = _check_num_classes(num_classes)
+    x_train = check_features(X_train, "X_train")
+    n, d = x_train.shape
+    runs = list(runs)
+    if not runs:
+        return []
+    if config.early_stopping and X_val is None:
+        raise NoisyProbeError("early stopping needs X_val and val_labels on every run")
+    x_val = check_features(X_val, "X_val", d) if X_val is not None else None
+    device = resolve_device(config.device)
+    stacks = _plan_stacks(runs, n, c, config, x_val)
+    with _threads(config.num_threads):
+        standardizer = Standardizer.fit(x_train, enabled=config.standardize)
+        if x_val is not None:
+            Standardizer.fit(x_val, enabled=False, name="X_val")  # finiteness check only
+        xt = standardizer.transform(x_train, device)
+        xv = standardizer.transform(x_val, device) if x_val is not None else None
+        results: list[TrainedRun | None] = [None] * len(runs)
+        for method, members, labels, val_labels in stacks:
+            trained = _train_stack(
+                method,
+                [runs[i] for i in members],
+                labels,
+                val_labels,
+                xt,
+                xv,
+                c,
+                config,
+                standardizer,
+                device,
+                record_history,
+                progress,
+            )
+            for i, run in zip(members, trained):
+                results[i] = run
+    return results  # type: ignore[return-value]
+
+
+def _check_num_classes(num_classes: Any) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise NoisyProbeError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    if num_classes < 2:
+        raise NoisyProbeError(f"num_classes must be >= 2, got {num_classes}")
+    return int(num_classes)
+
+
+def _plan_stacks(
+    runs: list[RunSpec], n: int, c: int, config: TrainConfig, x_val: np.ndarray | None
+) -> list[tuple[Method, list[int], list[np.ndarray], list[np.ndarray] | None]]:
+    """Validate every run and group them into stacks (same method and shared params)."""
+    groups: dict[tuple[str, str], tuple[Method, list[int], list, list]] = {}
+    for i, run in enumerate(runs):
+        cls = get_method(run.method)
+        method = cls(**dict(run.params))
+        method.check_run(method.params, num_classes=c, epochs=config.epochs)
+        labels = check_labels(run.labels, f"runs[{i}].labels", n, c)
+        val = None
+        if config.early_stopping:
+            if run.val_labels is None:
+                raise NoisyProbeError(f"runs[{i}]: early stopping needs val_labels")
+            val = check_labels(run.val_labels, f"runs[{i}].val_labels", x_val.shape[0], c)
+        key = (run.method, method.stack_key())
+        if key not in groups:
+            groups[key] = (method, [], [], [])
+        groups[key][1].append(i)
+        groups[key][2].append(labels)
+        groups[key][3].append(val)
+    return [
+        (m, members, labels, vals if config.early_stopping else None)
+        for m, members, labels, vals in groups.values()
+    ]
+
+
+@contextlib.contextmanager
+def _threads(num: int | None) -> Iterator[None]:
+    if num is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(num)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def learning_rate(config: TrainConfig, epoch: int) -> float:
+    """The learning rate of ``epoch`` (cosine decay per epoch, or constant).
+
+    Example:
+        >>> learning_rate(TrainConfig(lr=1.0, epochs=4), 2)
+        0.5
+    """
+    if config.schedule == "constant":
+        return config.lr
+    cos = (1 + math.cos(math.pi * epoch / config.epochs)) / 2
+    return config.min_lr + (config.lr - config.min_lr) * cos
+
+
+def build_heads(
+    method: Method, seeds: Sequence[int], dim: int, num_classes: int, device: torch.device
+) -> tuple[dict[str, StackedHead], dict[str, int]]:
+    """Initial stacked heads of a method for runs with these seeds (entry j*R + r).
+
+    Each run's initial weights come from its own ``init`` generator, consumed head by head
+    (sorted names) and copy by copy, so they do not depend on the other runs.
+    """
+    plan = method.heads(dim, num_classes)
+    gens = [rng.torch_generator(s, rng.INIT) for s in seeds]
+    heads, copies = {}, {}
+    entries: dict[str, list[dict[str, torch.Tensor]]] = {}
+    for r, gen in enumerate(gens):
+        for name in sorted(plan):
+            spec, m = plan[name]
+            for j in range(m):
+                entries.setdefault(name, [None] * (m * len(gens)))[j * len(gens) + r] = (
+                    spec.init_entry(gen)
+                )
+    for name in sorted(plan):
+        spec, m = plan[name]
+        heads[name] = StackedHead.from_entries(spec, entries[name], device)
+        copies[name] = m
+    return heads, copies
+
+
+def _optimizer(heads: dict[str, StackedHead], config: TrainConfig) -> StackedAdamW:
+    params = [p for name in sorted(heads) for p in heads[name].parameters()]
+    return StackedAdamW(
+        params,
+        lr=config.lr,
+        betas=config.betas,
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+    )
+
+
+def _train_stack(
+    method: Method,
+    specs: list[RunSpec],
+    labels: list[np.ndarray],
+    val_labels: list[np.ndarray] | None,
+    xt: torch.Tensor,
+    xv: torch.Tensor | None,
+    num_classes: int,
+    config: TrainConfig,
+    standardizer: Standardizer,
+    device: torch.device,
+    record_history: bool,
+    progress: bool,
+) -> list[TrainedRun]:
+    # Runs sharing a seed share their data order; placing them next to each other lets the
+    # grouped matmul use plain views of the stacked weights.
+    order_seeds = list(dict.fromkeys(int(s.seed) for s in specs))
+    order = sorted(range(len(specs)), key=lambda i: order_seeds.index(int(specs[i].seed)))
+    specs = [specs[i] for i in order]
+    labels = [labels[i] for i in order]
+    val_labels = [val_labels[i] for i in order] if val_labels is not None else None
+    r = len(specs)
+    n, d = xt.shape
+    seeds = [int(s.seed) for s in specs]
+    heads, copies = build_heads(method, seeds, d, num_classes, device)
+    optimizer = _optimizer(heads, config)
+
+    group = torch.tensor([order_seeds.index(s) for s in seeds])
+    plan = GroupPlan.build(group, len(order_seeds)).to(device)
+    order_gens = [rng.torch_generator(s, rng.ORDER) for s in order_seeds]
+    group_dev = group.to(device)
+
+    run_params = {
+        name: [dict(s.params).get(name, method.defaults.get(name)) for s in specs]
+        for name in method.per_run
+    }
+    ctx = StackContext(
+        labels=stack_labels(labels, device),
+        num_classes=num_classes,
+        x_train=xt,
+        heads=heads,
+        copies=copies,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        seeds=seeds,
+        run_params=run_params,
+        rngs=[rng.numpy_generator(s, rng.METHOD) for s in seeds],
+    )
+    method.setup(ctx)
+
+    early = config.early_stopping and xv is not None and val_labels is not None
+    stopper = _EarlyStopping(heads, r, config) if early else None
+    yv = stack_labels(val_labels, device) if early else None
+
+    history = (
+        _History(r, config.epochs, n, method.peer_head is not None) if record_history else None
+    )
+    sizes = ctx.batch_sizes()
+    bar = _progress(config.epochs, f"{method.name} x{r}", progress)
+    for epoch in range(config.epochs):
+        ctx.epoch = epoch
+        optimizer.lr = learning_rate(config, epoch)
+        method.epoch_start(ctx)
+        perms = torch.stack([torch.randperm(n, generator=g) for g in order_gens]).to(device)
+        start = 0
+        for index, b in enumerate(sizes):
+            gidx = perms[:, start : start + b]
+            start += b
+            xg = xt.index_select(0, gidx.reshape(-1)).view(len(order_seeds), b, d)
+            idx = gidx if plan.identity else gidx.index_select(0, group_dev)
+            loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
+            optimizer.zero_grad()
+            loss.sum().backward()
+            optimizer.step()
+        method.epoch_end(ctx)
+
+        if history is not None:
+            history.record(epoch, method, evaluate_heads(heads, xt), ctx.labels)
+        if stopper is not None:
+            logits = method.predict_logits(evaluate_heads(heads, xv), r)
+            stopper.update(epoch, _score(logits, yv, num_classes, config.monitor).cpu(), heads)
+        bar.update(1)
+        if stopper is not None and stopper.done:
+            break
+    bar.close()
+
+    if stopper is not None:
+        final, best_epoch, epochs_trained = stopper.best, stopper.best_epoch, stopper.epochs
+    else:
+        final = {k: h.snapshot() for k, h in heads.items()}
+        best_epoch = torch.full((r,), config.epochs - 1, dtype=torch.long)
+        epochs_trained = torch.full((r,), config.epochs, dtype=torch.long)
+    stack = TrainedStack(method, final, copies, r, num_classes, d, standardizer, device)
+    out: list[TrainedRun | None] = [None] * r
+    for i, spec in enumerate(specs):
+        hist = history.for_run(i, int(epochs_trained[i])) if history is not None else {}
+        out[order[i]] = TrainedRun(
+            spec=spec,
+            epochs_trained=int(epochs_trained[i]),
+            best_epoch=int(best_epoch[i]),
+            history=hist,
+            params=dict(method.params, **{k: v[i] for k, v in run_params.items()}),
+            _stack=stack,
+            _index=i,
+        )
+    return out  # type: ignore[return-value]
+
+
+class _EarlyStopping:
+    """Per-run early stopping: best-epoch snapshots and patience counters for a stack.
+
+    A run stops ``patience`` epochs after its best validation score; it keeps training with
+    the others (its snapshot no longer changes) until every run has stopped.
+    """
+
+    def __init__(self, heads: dict[str, StackedHead], runs: int, config: TrainConfig) -> None:
+        self.higher_better = config.monitor == "balanced_accuracy"
+        self.patience = config.patience
+        self.best = {k: h.snapshot() for k, h in heads.items()}
+        worst = -math.inf if self.higher_better else math.inf
+        self.score = torch.full((runs,), worst, dtype=torch.float64)
+        self.best_epoch = torch.zeros(runs, dtype=torch.long)
+        self.epochs = torch.full((runs,), config.epochs, dtype=torch.long)
+        self.stale = torch.zeros(runs, dtype=torch.long)
+        self.stopped = torch.zeros(runs, dtype=torch.bool)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.stopped.all())
+
+    def update(self, epoch: int, score: torch.Tensor, heads: dict[str, StackedHead]) -> None:
+        better = (score > self.score) if self.higher_better else (score < self.score)
+        better &= ~self.stopped
+        if bool(better.any()):
+            for k, h in self.best.items():
+                h.blend(better.to(h.device), heads[k])
+            self.score = torch.where(better, score, self.score)
+            self.best_epoch = torch.where(better, torch.tensor(epoch), self.best_epoch)
+        self.stale = torch.where(better, torch.zeros_like(self.stale), self.stale + 1)
+        newly = ~self.stopped & (self.stale >= self.patience)
+        self.epochs = torch.where(newly, torch.tensor(epoch + 1), self.epochs)
+        self.stopped |= newly
+
+
+def _score(logits: torch.Tensor, y: torch.Tensor, num_classes: int, monitor: str) -> torch.Tensor:
+    if monitor == "balanced_accuracy":
+        return balanced_accuracy_rows(y, logits.argmax(dim=-1), num_classes)
+    return cross_entropy(logits, y).double().mean(dim=-1)
+
+
+class _History:
+    """Per-epoch per-sample training loss and predictions of every run."""
+
+    def __init__(self, runs: int, epochs: int, n: int, peer: bool) -> None:
+        self.loss = np.zeros((runs, epochs, n), dtype=np.float32)
+        self.pred = np.zeros((runs, epochs, n), dtype=np.int64)
+        self.pred_peer = np.zeros((runs, epochs, n), dtype=np.int64) if peer else None
+
+    def record(self, epoch: int, method: Method, logits: dict, labels: torch.Tensor) -> None:
+        r = labels.shape[0]
+        main = method.predict_logits(logits, r)
+        self.loss[:, epoch] = cross_entropy(main, labels).cpu().numpy()
+        self.pred[:, epoch] = main.argmax(dim=-1).cpu().numpy()
+        if self.pred_peer is not None:
+            self.pred_peer[:, epoch] = method.peer_logits(logits, r).argmax(dim=-1).cpu().numpy()
+
+    def for_run(self, i: int, epochs: int) -> dict[str, np.ndarray]:
+        out = {"loss": self.loss[i, :epochs].copy(), "pred": self.pred[i, :epochs].copy()}
+        if self.pred_peer is not None:
+            out["pred_peer"] = self.pred_peer[i, :epochs].copy()
+        return out
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit="epoch", file=sys.stderr, disable=not enabled, leave=False
+    )
