@@ -29,7 +29,9 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# the real PadChest CSV (cached after the first time) so the real-data tests run too
 test: lint
+	$(BIN)/noisyprobe datasets fetch padchest-reports
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

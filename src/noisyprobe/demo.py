@@ -59,9 +59,10 @@ def stage_label_noise_cost(fs: FeatureSet, *, seeds: Sequence[int], progress: bo
     """Linear probes on clean labels, equal-size noisy labels and all noisy labels."""
     n_clean = fs.indices("train").size
     n_rnn = fs.indices("train", column="rnn").size
+    n_equal = min(n_clean, n_rnn)  # a small RNN sample (--quick) shrinks the physician set
     conditions = [
-        ("physician labels", Condition()),
-        ("RNN labels, same size", Condition(label_column="rnn", train_size=n_clean)),
+        ("physician labels", Condition(train_size=n_equal if n_equal < n_clean else None)),
+        ("RNN labels, same size", Condition(label_column="rnn", train_size=n_equal)),
         ("RNN labels, whole sample", Condition(label_column="rnn")),
     ]
     n_test = fs.indices("test").size
