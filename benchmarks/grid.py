@@ -51,8 +51,12 @@ def build_featureset(path: Path, n: int, n_test: int, d: int, c: int) -> None:
     ).save(path)
 
 
-def baseline_run(fs: FeatureSet, run, config: TrainConfig) -> tuple[float, float]:
-    """Train and score one run with the per-run loop; returns (seconds, balanced accuracy)."""
+def baseline_run(fs: FeatureSet, run, config: TrainConfig, *, loader: bool) -> tuple[float, float]:
+    """Train and score one run with the per-run loop; returns (seconds, balanced accuracy).
+
+    ``loader`` picks the baseline of ``train_grid.py``: a ``DataLoader`` loop (the papers'
+    way) or the leaner loop that slices the feature tensor.
+    """
     t0 = time.perf_counter()
     cond = Condition(
         label_column=run.label_column,
@@ -66,7 +70,11 @@ def baseline_run(fs: FeatureSet, run, config: TrainConfig) -> tuple[float, float
     std[std == 0] = 1.0
     xs = torch.from_numpy((x - mean) / std)
     model = train_baseline(
-        RunSpec(run.method, run.seed, labels, run.params), xs, fs.num_classes, config
+        RunSpec(run.method, run.seed, labels, run.params),
+        xs,
+        fs.num_classes,
+        config,
+        loader=loader,
     )
     test = fs.indices("test")
     xt = torch.from_numpy((np.asarray(fs.features[test], dtype=np.float32) - mean) / std)
@@ -85,7 +93,8 @@ def warm_up(c: int) -> None:
     y = np.arange(64) % c
     config = TrainConfig(epochs=1)
     train_runs(x, [RunSpec("lp", 0, y)], num_classes=c, config=config, progress=False)
-    train_baseline(RunSpec("lp", 0, y), torch.from_numpy(x), c, config)
+    for loader in (False, True):
+        train_baseline(RunSpec("lp", 0, y), torch.from_numpy(x), c, config, loader=loader)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -156,32 +165,37 @@ def main(argv: list[str] | None = None) -> None:
         fs = FeatureSet.load(root / "synthetic")
         pick = np.linspace(0, len(runs) - 1, num=min(args.baseline_runs, len(runs)))
         sample = [runs[i] for i in sorted(set(pick.round().astype(int)))]
-        t_base, deltas = 0.0, []
-        for run in sample:
-            seconds, ba = baseline_run(fs, run, config)
-            t_base += seconds
-            deltas.append(abs(ba - done.loc[run.key, "balanced_accuracy"]) * 100)
+        t_base = {False: 0.0, True: 0.0}
+        deltas = []
+        for run in sample:  # both loops run by run, so load changes hit them alike
+            for loader in (False, True):
+                seconds, ba = baseline_run(fs, run, config, loader=loader)
+                t_base[loader] += seconds
+                deltas.append(abs(ba - done.loc[run.key, "balanced_accuracy"]) * 100)
 
     grid_rate = len(runs) / t_grid
-    base_rate = len(sample) / t_base
     print(
         f"local executor : {len(runs)} runs in {t_grid:8.1f} s = {grid_rate:7.2f} runs/s "
         "(spec, noise, training, metrics and SQLite ledger included)"
     )
-    print(
-        f"per-run loop   : {len(sample)} runs in {t_base:8.1f} s = {base_rate:7.2f} runs/s "
-        "(noise, training and metrics; a sample spread over the grid)"
-    )
-    print(f"speed ratio    : {grid_rate / base_rate:.1f}x")
-    print(
-        f"mean |delta balanced accuracy| on the sample: {np.mean(deltas):.3f} points "
-        f"(max {np.max(deltas):.3f})"
-    )
     projected = SEED_GRID_RUNS / grid_rate
     print(
         f"projected {SEED_GRID_RUNS}-run grid (this N, D, C, epochs; linear heads): "
-        f"{projected / 60:.1f} min with the local executor vs "
-        f"{SEED_GRID_RUNS / base_rate / 3600:.1f} h with the per-run loop"
+        f"{projected / 60:.1f} min with the local executor"
+    )
+    for loader, title in ((False, "tensor indexing"), (True, "DataLoader")):
+        base_rate = len(sample) / t_base[loader]
+        print(
+            f"per-run loop ({title}): {len(sample)} runs in {t_base[loader]:8.1f} s = "
+            f"{base_rate:7.2f} runs/s (noise, training, metrics; a sample spread over the grid)"
+        )
+        print(
+            f"  speed ratio {grid_rate / base_rate:.1f}x; projected {SEED_GRID_RUNS}-run grid "
+            f"{SEED_GRID_RUNS / base_rate / 3600:.1f} h"
+        )
+    print(
+        f"mean |delta balanced accuracy| on the sample: {np.mean(deltas):.3f} points "
+        f"(max {np.max(deltas):.3f})"
     )
 
 

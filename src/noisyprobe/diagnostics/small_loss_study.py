@@ -61,8 +61,7 @@ def run_small_loss_study(
         ``{"condition", "runs": [per-run record], "summary": {method: means over seeds},
         "densities": {method: final-epoch loss densities of its first seed}}``.
     """
-    from noisyprobe.train import RunSpec, TrainConfig, train_runs
-    from noisyprobe.train.protocol import Condition, training_labels
+    from noisyprobe.train.protocol import Condition, train_condition
 
     method_params = _methods(methods)
     seeds = [int(s) for s in seeds]
@@ -73,60 +72,47 @@ def run_small_loss_study(
     condition = Condition(
         label_column=label_column, noise_kind=noise_kind, rate=rate, counting=counting
     )
-    draws = {seed: training_labels(featureset, condition, seed) for seed in seeds}
     eval_idx = _eval_indices(featureset, eval_split)
     x_eval = None if eval_idx is None else np.asarray(featureset.features[eval_idx])
     y_eval = None if eval_idx is None else featureset.labels[eval_idx]
-    groups: dict[bytes, list[int]] = {}
-    for seed, (idx, _, _) in draws.items():
-        groups.setdefault(idx.tobytes(), []).append(seed)
     runs: list[dict[str, Any]] = []
     densities: dict[str, dict[str, Any]] = {}
-    for group in groups.values():
-        idx = draws[group[0]][0]
-        specs = [
-            RunSpec(method=m, seed=s, labels=draws[s][1], params=dict(p))
-            for m, p in method_params.items()
-            for s in group
-        ]
-        trained = train_runs(
-            np.asarray(featureset.features[idx]),
-            specs,
-            num_classes=featureset.num_classes,
-            config=config or TrainConfig(),
-            record_history=True,
-            progress=progress,
+    for trained in train_condition(
+        featureset,
+        method_params,
+        condition,
+        seeds,
+        config=config,
+        record_history=True,
+        progress=progress,
+    ):
+        spec, run, noise = trained.spec, trained.run, trained.noise
+        analysis = small_loss_analysis(
+            run.history,
+            spec.labels,
+            noise.is_noisy,
+            epoch=epoch,
+            rate=selection_rate,
+            agreement_window=agreement_window,
+            bins=bins,
+            method=density_method,
         )
-        for spec, run in zip(specs, trained):
-            noise = draws[spec.seed][2]
-            analysis = small_loss_analysis(
-                run.history,
-                draws[spec.seed][1],
-                noise.is_noisy,
-                epoch=epoch,
-                rate=selection_rate,
-                agreement_window=agreement_window,
-                bins=bins,
-                method=density_method,
+        record = {
+            "method": spec.method,
+            "seed": spec.seed,
+            "realized_noise_rate": float(noise.realized_rate),
+            "analysis": analysis,
+            "eval": None
+            if x_eval is None
+            else collapsed_classes(y_eval, run.predict(x_eval), num_classes=featureset.num_classes),
+        }
+        runs.append(record)
+        if spec.method not in densities and 0 < noise.is_noisy.sum() < noise.is_noisy.size:
+            loss = np.asarray(run.history["loss"])[analysis["epoch"]]
+            d = loss_densities(
+                loss[~noise.is_noisy], loss[noise.is_noisy], bins=bins, method=density_method
             )
-            record = {
-                "method": spec.method,
-                "seed": spec.seed,
-                "realized_noise_rate": float(noise.realized_rate),
-                "analysis": analysis,
-                "eval": None
-                if x_eval is None
-                else collapsed_classes(
-                    y_eval, run.predict(x_eval), num_classes=featureset.num_classes
-                ),
-            }
-            runs.append(record)
-            if spec.method not in densities and 0 < noise.is_noisy.sum() < noise.is_noisy.size:
-                loss = np.asarray(run.history["loss"])[analysis["epoch"]]
-                d = loss_densities(
-                    loss[~noise.is_noisy], loss[noise.is_noisy], bins=bins, method=density_method
-                )
-                densities[spec.method] = {**d, "overlap": analysis["overlap"][analysis["epoch"]]}
+            densities[spec.method] = {**d, "overlap": analysis["overlap"][analysis["epoch"]]}
     order = list(method_params)
     runs.sort(key=lambda r: (order.index(r["method"]), r["seed"]))
     return {

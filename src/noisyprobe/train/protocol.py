@@ -7,7 +7,7 @@ score on the test split with the main (clean) labels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,66 @@ def training_labels(
     return idx, noisy.labels, noisy
 
 
+@dataclass(frozen=True)
+class TrainedRun:
+    """One run trained by :func:`train_condition`.
+
+    Attributes:
+        spec: its :class:`~noisyprobe.train.RunSpec` (method, seed, training labels).
+        run: the trained run (``predict_proba``, ``history``, ...).
+        rows: FeatureSet rows it trained on.
+        noise: the injected :class:`~noisyprobe.noise.NoisyLabels` (``None`` for none).
+    """
+
+    spec: Any
+    run: Any
+    rows: np.ndarray
+    noise: Any
+
+
+def train_condition(
+    fs: FeatureSet,
+    methods: Mapping[str, Mapping[str, Any]],
+    condition: Condition,
+    seeds: Sequence[int],
+    *,
+    config: Any = None,
+    record_history: bool = False,
+    progress: bool = True,
+) -> Iterator[TrainedRun]:
+    """Train every (method, seed) under one condition in vectorised stacks.
+
+    Each seed draws its own training labels (:func:`training_labels`); seeds that train on
+    the same rows (no ``train_size`` subset) share one stack with every method.
+
+    Yields:
+        A :class:`TrainedRun` per (method, seed), stack by stack.
+    """
+    from noisyprobe.train import RunSpec, TrainConfig, train_runs
+
+    draws = {seed: training_labels(fs, condition, seed) for seed in seeds}
+    groups: dict[bytes, list[int]] = {}
+    for seed, (idx, _, _) in draws.items():
+        groups.setdefault(idx.tobytes(), []).append(seed)
+    for group in groups.values():
+        idx = draws[group[0]][0]
+        specs = [
+            RunSpec(method=m, seed=s, labels=draws[s][1], params=dict(p))
+            for m, p in methods.items()
+            for s in group
+        ]
+        trained = train_runs(
+            np.asarray(fs.features[idx]),
+            specs,
+            num_classes=fs.num_classes,
+            config=config or TrainConfig(),
+            record_history=record_history,
+            progress=progress,
+        )
+        for spec, run in zip(specs, trained):
+            yield TrainedRun(spec=spec, run=run, rows=idx, noise=draws[spec.seed][2])
+
+
 def run_methods(
     fs: FeatureSet,
     methods: Mapping[str, Mapping[str, Any]],
@@ -110,46 +170,26 @@ def run_methods(
         metric of :func:`noisyprobe.metrics.evaluate`.
     """
     from noisyprobe.metrics import evaluate
-    from noisyprobe.train import RunSpec, TrainConfig, train_runs
 
     if not seeds:
         raise NoisyProbeError("at least one seed is needed")
     test_idx = fs.indices(eval_split)
-    per_seed = {seed: training_labels(fs, condition, seed) for seed in seeds}
-    # Runs train on the same rows when no subset is drawn; otherwise group seeds by their rows.
-    groups: dict[bytes, list[int]] = {}
-    for seed, (idx, _, _) in per_seed.items():
-        groups.setdefault(idx.tobytes(), []).append(seed)
     x_test = np.asarray(fs.features[test_idx])
     y_test = fs.labels[test_idx]
     records: list[dict[str, Any]] = []
-    for group_seeds in groups.values():
-        idx = per_seed[group_seeds[0]][0]
-        specs = [
-            RunSpec(method=m, seed=s, labels=per_seed[s][1], params=dict(p))
-            for m, p in methods.items()
-            for s in group_seeds
-        ]
-        trained = train_runs(
-            np.asarray(fs.features[idx]),
-            specs,
-            num_classes=fs.num_classes,
-            config=config or TrainConfig(),
-            progress=progress,
+    for trained in train_condition(fs, methods, condition, seeds, config=config, progress=progress):
+        metrics = evaluate(y_test, trained.run.predict_proba(x_test), num_classes=fs.num_classes)
+        noise = trained.noise
+        records.append(
+            {
+                "method": trained.spec.method,
+                "seed": trained.spec.seed,
+                "condition": condition.name,
+                "train_size": int(trained.rows.size),
+                "realized_noise_rate": None if noise is None else float(noise.realized_rate),
+                **metrics,
+            }
         )
-        for spec, run in zip(specs, trained):
-            metrics = evaluate(y_test, run.predict_proba(x_test), num_classes=fs.num_classes)
-            noise = per_seed[spec.seed][2]
-            records.append(
-                {
-                    "method": spec.method,
-                    "seed": spec.seed,
-                    "condition": condition.name,
-                    "train_size": int(idx.size),
-                    "realized_noise_rate": None if noise is None else float(noise.realized_rate),
-                    **metrics,
-                }
-            )
     records.sort(key=lambda r: (list(methods).index(r["method"]), r["seed"]))
     return records
 
