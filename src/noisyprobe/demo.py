@@ -12,7 +12,7 @@ Stages (each cached, so a warm run takes seconds):
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,48 @@ def padchest_features(*, rnn_sample: int | None = None, progress: bool = True) -
     return extract(dataset, backbone, out, batch_size=64, progress=progress)
 
 
+def cached_records(
+    name: str,
+    fs_path: Path,
+    material: dict[str, Any],
+    compute: Callable[[], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """``compute()``'s records, cached as JSON under a key of the features and the stage.
+
+    The key covers the FeatureSet's array hashes, the stage's methods, conditions and seeds,
+    and the noisyprobe version, so a warm demo only prints (a stale or corrupt file is
+    recomputed). The file is written atomically.
+    """
+    import hashlib
+    import json
+
+    from noisyprobe import __version__
+    from noisyprobe._io import write_json
+    from noisyprobe.bench.spec import canonical_json
+    from noisyprobe.features.store import read_manifest
+
+    key_material = {
+        "features": read_manifest(fs_path).get("sha256"),
+        "version": __version__,
+        **material,
+    }
+    key = hashlib.sha256(canonical_json(key_material).encode()).hexdigest()[:16]
+    path = cache_dir() / "demo-results" / f"{name}-{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    records = compute()
+    write_json(path, records)
+    return json.loads(path.read_text())
+
+
+def _condition_material(conditions: Sequence[tuple[str, Condition]]) -> list[Any]:
+    from dataclasses import asdict
+
+    return [[title, asdict(condition)] for title, condition in conditions]
+
+
 def format_recall(record: dict[str, Any], classes: Sequence[str]) -> str:
     parts = []
     for name, value in zip(classes, record["per_class_recall"]):
@@ -55,7 +97,9 @@ def format_recall(record: dict[str, Any], classes: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def stage_label_noise_cost(fs: FeatureSet, *, seeds: Sequence[int], progress: bool) -> None:
+def stage_label_noise_cost(
+    fs: FeatureSet, fs_path: Path, *, seeds: Sequence[int], progress: bool
+) -> None:
     """Linear probes on clean labels, equal-size noisy labels and all noisy labels."""
     n_clean = fs.indices("train").size
     n_rnn = fs.indices("train", column="rnn").size
@@ -70,8 +114,16 @@ def stage_label_noise_cost(fs: FeatureSet, *, seeds: Sequence[int], progress: bo
     say(f"train sizes: physician {n_clean}, RNN sample {n_rnn}; seeds {list(seeds)}\n")
     say("| training labels | n | balanced acc | accuracy | per-class recall (seed 0) |")
     say("|---|---|---|---|---|")
-    for title, condition in conditions:
-        records = run_methods(fs, {"lp": {}}, condition, seeds, progress=progress)
+    results = cached_records(
+        "cost",
+        fs_path,
+        {"conditions": _condition_material(conditions), "seeds": list(seeds)},
+        lambda: [
+            run_methods(fs, {"lp": {}}, condition, seeds, progress=progress)
+            for _, condition in conditions
+        ],
+    )
+    for (title, _), records in zip(conditions, results):
         bal = np.array([r["balanced_accuracy"] for r in records])
         acc = np.array([r["accuracy"] for r in records])
         say(
@@ -80,7 +132,9 @@ def stage_label_noise_cost(fs: FeatureSet, *, seeds: Sequence[int], progress: bo
         )
 
 
-def stage_robust_heads(fs: FeatureSet, *, seeds: Sequence[int], progress: bool) -> None:
+def stage_robust_heads(
+    fs: FeatureSet, fs_path: Path, *, seeds: Sequence[int], progress: bool
+) -> None:
     """Every demo method under real RNN noise and injected asymmetric noise."""
     conditions = [
         ("RNN labels (real)", Condition(label_column="rnn")),
@@ -89,10 +143,22 @@ def stage_robust_heads(fs: FeatureSet, *, seeds: Sequence[int], progress: bool) 
     ]
     methods = {name: {} for name in DEMO_METHODS}
     table: dict[str, dict[str, np.ndarray]] = {m: {} for m in methods}
-    for title, condition in conditions:
-        say(f"training {len(methods)} methods x {len(seeds)} seeds on {title} ...")
-        for record in run_methods(fs, methods, condition, seeds, progress=progress):
-            table[record["method"]].setdefault(title, []).append(record["balanced_accuracy"])
+
+    def train_all() -> list[dict[str, Any]]:
+        records = []
+        for title, condition in conditions:
+            say(f"training {len(methods)} methods x {len(seeds)} seeds on {title} ...")
+            for record in run_methods(fs, methods, condition, seeds, progress=progress):
+                records.append({**record, "title": title})
+        return records
+
+    material = {
+        "conditions": _condition_material(conditions),
+        "methods": methods,
+        "seeds": list(seeds),
+    }
+    for record in cached_records("heads", fs_path, material, train_all):
+        table[record["method"]].setdefault(record["title"], []).append(record["balanced_accuracy"])
     titles = [t for t, _ in conditions]
     say("\n## Robust heads on PadChest/MiniLM: balanced accuracy, mean ± std over seeds\n")
     say("| method | " + " | ".join(titles) + " | mean gain over lp |")
@@ -113,16 +179,17 @@ def run(*, quick: bool = False, progress: bool = True, stages: Sequence[str] = (
     say(f"cache: {cache_dir()}")
     rnn_sample = 1500 if quick else None
     fs = padchest_features(rnn_sample=rnn_sample, progress=progress)
+    fs_path = padchest_features_path(rnn_sample)
     say(f"features: {fs!r}")
     if "cost" in stages:
-        stage_label_noise_cost(fs, seeds=seeds, progress=progress)
+        stage_label_noise_cost(fs, fs_path, seeds=seeds, progress=progress)
     if "heads" in stages:
-        stage_robust_heads(fs, seeds=seeds, progress=progress)
+        stage_robust_heads(fs, fs_path, seeds=seeds, progress=progress)
     if "bench" in stages:
         from noisyprobe.bench.demo_grid import run_demo_grid
 
         run_demo_grid(
-            padchest_path=padchest_features_path(rnn_sample),
+            padchest_path=fs_path,
             quick=quick,
             progress=progress,
             say=say,
