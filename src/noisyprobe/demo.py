@@ -57,12 +57,11 @@ def cached_records(
     and the noisyprobe version, so a warm demo only prints (a stale or corrupt file is
     recomputed). The file is written atomically.
     """
-    import hashlib
     import json
 
     from noisyprobe import __version__
     from noisyprobe._io import write_json
-    from noisyprobe.bench.spec import canonical_json
+    from noisyprobe.bench.spec import canonical_json, sha256_text
     from noisyprobe.features.store import read_manifest
 
     key_material = {
@@ -70,14 +69,14 @@ def cached_records(
         "version": __version__,
         **material,
     }
-    key = hashlib.sha256(canonical_json(key_material).encode()).hexdigest()[:16]
+    key = sha256_text(canonical_json(key_material))[:16]
     path = cache_dir() / "demo-results" / f"{name}-{key}.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         pass
-    records = compute()
-    write_json(path, records)
+    write_json(path, compute())
+    # read back, so a cold run prints from the same plain-JSON values as a warm one
     return json.loads(path.read_text())
 
 

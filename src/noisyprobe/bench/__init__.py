@@ -17,8 +17,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from noisyprobe._lazy import lazy_exports
 
 _LAZY = {
     "friedman": "stats",
@@ -49,12 +48,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(f"noisyprobe.bench.{_LAZY[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'noisyprobe.bench' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from noisyprobe.bench.spec import GridSpec, canonical_json, parse_spec, sha256_text
+from noisyprobe.bench.spec import canonical_json, parse_spec, sha256_text
 
 DEMO_GRID_METHODS: dict[str, dict[str, Any]] = {
     "lp": {},
@@ -28,7 +28,13 @@ MNIST_IMAGE_SIZE = 128
 
 
 def demo_grid_raw(padchest_path: Path, *, quick: bool = False) -> dict[str, Any]:
-    """The demo grid as the mapping a YAML spec would hold."""
+    """The demo grid as the mapping a YAML spec would hold (validated by ``parse_spec``).
+
+    Example:
+        >>> spec = parse_spec(demo_grid_raw(Path("/tmp/padchest"), quick=True))
+        >>> [fs.name for fs in spec.featuresets], spec.seeds
+        (['padchest-minilm', 'mnist5k-effnet'], (0, 1))
+    """
     mnist: dict[str, Any] = {
         "dataset": "mnist-5k",
         "backbone": "efficientnet-lite0",
@@ -66,17 +72,6 @@ def demo_ledger_path(raw: dict[str, Any]) -> Path:
     grid = {k: v for k, v in raw.items() if k != "featuresets"}
     tag = sha256_text(canonical_json(grid))[:10]
     return cache_dir() / f"{raw['name']}-{tag}.sqlite"
-
-
-def demo_grid_spec(padchest_path: Path, *, quick: bool = False) -> GridSpec:
-    """The demo grid: PadChest/MiniLM (cached at ``padchest_path``) and MNIST-5k/EfficientNet.
-
-    Example:
-        >>> spec = demo_grid_spec(Path("/tmp/padchest"), quick=True)
-        >>> [fs.name for fs in spec.featuresets], spec.seeds
-        (['padchest-minilm', 'mnist5k-effnet'], (0, 1))
-    """
-    return parse_spec(demo_grid_raw(padchest_path, quick=quick))
 
 
 def run_demo_grid(

@@ -85,12 +85,12 @@ def training_labels(
 
 
 @dataclass(frozen=True)
-class TrainedRun:
+class ConditionRun:
     """One run trained by :func:`train_condition`.
 
     Attributes:
         spec: its :class:`~noisyprobe.train.RunSpec` (method, seed, training labels).
-        run: the trained run (``predict_proba``, ``history``, ...).
+        run: the :class:`~noisyprobe.train.TrainedRun` (``predict_proba``, ``history``, ...).
         rows: FeatureSet rows it trained on.
         noise: the injected :class:`~noisyprobe.noise.NoisyLabels` (``None`` for none).
     """
@@ -110,14 +110,14 @@ def train_condition(
     config: Any = None,
     record_history: bool = False,
     progress: bool = True,
-) -> Iterator[TrainedRun]:
+) -> Iterator[ConditionRun]:
     """Train every (method, seed) under one condition in vectorised stacks.
 
     Each seed draws its own training labels (:func:`training_labels`); seeds that train on
     the same rows (no ``train_size`` subset) share one stack with every method.
 
     Yields:
-        A :class:`TrainedRun` per (method, seed), stack by stack.
+        A :class:`ConditionRun` per (method, seed), stack by stack.
     """
     from noisyprobe.train import RunSpec, TrainConfig, train_runs
 
@@ -141,7 +141,7 @@ def train_condition(
             progress=progress,
         )
         for spec, run in zip(specs, trained):
-            yield TrainedRun(spec=spec, run=run, rows=idx, noise=draws[spec.seed][2])
+            yield ConditionRun(spec=spec, run=run, rows=idx, noise=draws[spec.seed][2])
 
 
 def run_methods(
