@@ -213,7 +213,8 @@ def load_spec(path: str | os.PathLike[str]) -> GridSpec:
     Example:
         >>> import tempfile, pathlib
         >>> f = pathlib.Path(tempfile.mkdtemp()) / "g.yaml"
-        >>> _ = f.write_text("featuresets: {toy: {path: fs}}\\nmethods: {lp: {}}\\nseeds: 0-1\\n")
+        >>> _ = f.write_text("featuresets: {toy: {path: fs}}\\nnoise: {rates: [0.0]}\\n"
+        ...                  "methods: {lp: {}}\\nseeds: 0-1\\n")
         >>> spec = load_spec(f)
         >>> spec.seeds, spec.featuresets[0].path == f.parent / "fs"
         ((0, 1), True)
