@@ -80,6 +80,34 @@ class Method:
     def check_run(self, params: Mapping[str, Any], *, num_classes: int, epochs: int) -> None:
         """Validate settings that depend on the problem (number of classes, epochs)."""
 
+    def first_selectable_epoch(self, ctx: StackContext) -> int:
+        """First epoch (0-based) early stopping may select: the epoch after the warm-up.
+
+        A method with a plain-CE warm-up (Forward, DivideMix) overrides :meth:`warmup`; an
+        epoch of the warm-up is never chosen as the best one, since it is not yet the method.
+        Clipped to the last epoch so that short schedules still select something. Called
+        after :meth:`setup`.
+        """
+        return min(self.warmup(ctx.epochs), max(ctx.epochs - 1, 0))
+
+    def warmup(self, epochs: int) -> int:
+        """Number of warm-up epochs that do not train the method's own loss (default 0)."""
+        return 0
+
+    def noise_params(self, params: Mapping[str, Any], *, kind: str | None, rate: float) -> dict:
+        """Per-run hyperparameters set from a KNOWN injected noise (kind, rate).
+
+        A benchmark that injects the noise itself knows it; methods whose paper uses the true
+        noise (Co-Teaching's forget rate, DivideMix's asymmetric-noise warm-up penalty)
+        override this. Returns only the updates; values the user set are kept.
+
+        Example:
+            >>> from noisyprobe.methods import get
+            >>> get("gce")().noise_params({}, kind="symmetric", rate=0.4)
+            {}
+        """
+        return {}
+
     # -- hooks ---------------------------------------------------------------------------
     def setup(self, ctx: StackContext) -> None:
         """Called once before the first epoch (allocate per-run state in ``ctx.state``)."""

@@ -120,6 +120,12 @@ class ForwardCorrection(Method):
                 f"({epochs}) when no transition matrix is given"
             )
 
+    def first_selectable_epoch(self, ctx: StackContext) -> int:
+        """After the warm-up, unless every run of the stack has a given T (no warm-up)."""
+        if bool(ctx.state["fixed"].all()):
+            return 0
+        return super().first_selectable_epoch(ctx)
+
     def heads(self, dim: int, num_classes: int) -> HeadPlan:
         return {"main": (head_spec(self.params, dim, num_classes), 1)}
 

@@ -224,7 +224,17 @@ class StackedHead:
         return StackedHead(self.spec, params, buffers)
 
     def blend(self, mask: torch.Tensor, source: StackedHead) -> None:
-        """In place: entries where ``mask`` is true take the values of ``source``."""
+        """In place: entries where ``mask`` is true take the values of ``source``.
+
+        ``mask`` has one value per entry, or one per run (R values for a head with ``copies``
+        heads per run, E = copies * R entries in copy-major order): a run's mask then applies
+        to every copy of that run.
+        """
+        e = self.num_entries
+        if mask.numel() != e:
+            if mask.numel() == 0 or e % mask.numel():
+                raise ValueError(f"blend: mask of {mask.numel()} values for {e} entries")
+            mask = mask.repeat(e // mask.numel())
         with torch.no_grad():
             for store, other in ((self.params, source.params), (self.buffers, source.buffers)):
                 for k, v in store.items():

@@ -291,7 +291,7 @@ def _train_stack(
 
         if history is not None:
             history.record(epoch, method, evaluate_heads(heads, xt), ctx.labels)
-        if stopper is not None:
+        if stopper is not None and epoch >= method.first_selectable_epoch(ctx):  # no warm-up
             logits = method.predict_logits(evaluate_heads(heads, xv), r)
             stopper.update(epoch, _score(logits, yv, num_classes, config.monitor).cpu(), heads)
         bar.update(1)
