@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from noisyprobe import __version__
 from noisyprobe.errors import NoisyProbeError
 
-COMMANDS = ("datasets", "extract", "fit", "diagnose", "bench", "select", "demo")
+COMMANDS = (
+    "datasets",
+    "extract",
+    "fit",
+    "diagnose",
+    "bench",
+    "select",
+    "labels",
+    "study",
+    "report",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,10 +56,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NoisyProbeError as exc:
         print(f"noisyprobe {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        message = system_error_message(exc)
+        if message is None:
+            raise
+        print(f"noisyprobe {args.command}: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"noisyprobe {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
+
+
+def system_error_message(exc: BaseException) -> str | None:
+    """One line for an error of the system rather than of noisyprobe (None: a real bug).
+
+    Example:
+        >>> system_error_message(PermissionError(13, "Permission denied", "/ro/out.json"))
+        'Permission denied: /ro/out.json'
+        >>> system_error_message(ZeroDivisionError()) is None
+        True
+    """
+    import pickle
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    if isinstance(exc, sqlite3.Error):
+        return f"SQLite: {exc}"
+    if isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "allocate memory" in str(exc)
+    ):
+        return "out of memory (lower sizes such as --param hidden=, --batch-size or the grid)"
+    if isinstance(exc, pickle.UnpicklingError):
+        first = str(exc).strip().splitlines()[:1]
+        return "refused to load pickled data (use safetensors weights)" + (
+            f": {first[0]}" if first else ""
+        )
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover
