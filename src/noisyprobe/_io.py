@@ -76,8 +76,25 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
 
 
 def load_npy(path: str | os.PathLike[str], *, mmap: bool = False) -> np.ndarray:
-    """Load an ``.npy`` file without pickle, optionally memory-mapped read-only."""
-    return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    """Load an ``.npy`` file without pickle, optionally memory-mapped read-only.
+
+    Raises:
+        NoisyProbeError: naming the file when it is not a readable ``.npy`` array (a corrupt
+            header, a truncated file, or pickled data, which is never loaded).
+    """
+    import tokenize
+
+    from noisyprobe.errors import NoisyProbeError
+
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, EOFError, SyntaxError, tokenize.TokenError) as exc:
+        # numpy says "pickled data ... allow_pickle" for any file without a valid npy header;
+        # the useful fact is that the file is not a plain .npy array.
+        text = str(exc)
+        if "pickle" in text or not text:
+            text = "no valid .npy header (a corrupt file, or pickled data, which is refused)"
+        raise NoisyProbeError(f"{path}: not a readable .npy array: {text}") from None
 
 
 def sha256_file(path: str | os.PathLike[str], *, chunk: int = 1 << 22) -> str:

@@ -170,3 +170,17 @@ def test_concat_items_indexing():
     assert len(items) == 5 and items[3] == 10 and items[-1] == 11 and items[1:4] == [1, 2, 10]
     with pytest.raises(IndexError):
         items[5]
+
+
+def test_image_folder_refuses_file_symlink_outside_root(tmp_path):
+    root = tmp_path / "root"
+    _png(root / "cat" / "a.png", _gray(1))
+    _png(tmp_path / "secret" / "x.png", _gray(2))
+    (root / "dog").mkdir()
+    os.symlink(tmp_path / "secret" / "x.png", root / "dog" / "b.png")
+    with pytest.raises(NoisyProbeError, match="outside the folder"):
+        data.get("image-folder", path=root)
+    # a symlink that stays inside the root is fine
+    (root / "dog" / "b.png").unlink()
+    os.symlink(root / "cat" / "a.png", root / "dog" / "b.png")
+    assert len(data.get("image-folder", path=root)) == 2

@@ -146,3 +146,32 @@ def test_cache_hit_does_not_depend_on_string_dtype_width(tmp_path):
     again = extract(wide, backbone, tmp_path / "fs", progress=False)
     assert backbone.calls == 0
     np.testing.assert_array_equal(first.features, again.features)
+
+
+def test_force_never_deletes_a_folder_that_is_not_a_featureset(tmp_path):
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "thesis.tex").write_text("years of work")
+    with pytest.raises(NoisyProbeError, match="not a FeatureSet"):
+        extract(make_dataset(), HashBackbone(), user, progress=False, force=True)
+    assert (user / "thesis.tex").read_text() == "years of work"
+    # a user's file named like the partial folder is not touched either
+    (tmp_path / "fs.partial").mkdir()
+    (tmp_path / "fs.partial" / "notes.txt").write_text("x")
+    with pytest.raises(NoisyProbeError, match="not a FeatureSet"):
+        extract(make_dataset(), HashBackbone(), tmp_path / "fs", progress=False, force=True)
+    assert (tmp_path / "fs.partial" / "notes.txt").exists()
+    # an existing, empty folder is fine, and a real FeatureSet can be rebuilt
+    (tmp_path / "empty").mkdir()
+    extract(make_dataset(), HashBackbone(), tmp_path / "empty", progress=False)
+    extract(make_dataset(), HashBackbone(), tmp_path / "empty", progress=False, force=True)
+
+
+def test_bad_sample_leaves_no_partial_folder(tmp_path):
+    ds = make_dataset()
+    with pytest.raises(NoisyProbeError):
+        extract(
+            ds, HashBackbone(nan_for=ds.items[45]), tmp_path / "fs", chunk_size=10, progress=False
+        )
+    assert not (tmp_path / "fs.partial").exists()
+    assert not (tmp_path / "fs").exists()

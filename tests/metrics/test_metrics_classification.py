@@ -142,3 +142,16 @@ def test_balanced_accuracy_many_per_run_labels(monkeypatch):
 def test_errors(call, match):
     with pytest.raises(NoisyProbeError, match=match):
         call()
+
+
+def test_nan_probabilities_name_the_row():
+    import numpy as np
+    import pytest
+
+    from noisyprobe.errors import NoisyProbeError
+    from noisyprobe.metrics._validate import as_probs
+
+    probs = np.full((4, 2), 0.5)
+    probs[2, 1] = np.nan
+    with pytest.raises(NoisyProbeError, match="row 2: the model's output"):
+        as_probs(probs)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -373,11 +372,12 @@ def _parse_featuresets(raw: Any, base: Path, fail) -> tuple[FeatureSetEntry, ...
 
 
 def _rate(value: Any, field_name: str, fail) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise fail(field_name, f"expected a noise rate in [0, 1), got {value!r}")
-    if not 0.0 <= float(value) < 1.0:
-        raise fail(field_name, f"expected a noise rate in [0, 1), got {value!r}")
-    return float(value)
+    from noisyprobe.commands._common import check_rate
+
+    try:
+        return check_rate(value, what=field_name)
+    except NoisyProbeError:
+        raise fail(field_name, f"expected a noise rate in [0, 1), got {value!r}") from None
 
 
 def _parse_noise(raw: Any, fail) -> tuple[dict[str, tuple[float, ...]], str, tuple[str, ...]]:
@@ -502,9 +502,12 @@ def _parse_seeds(raw: Any, fail) -> tuple[int, ...]:
         from noisyprobe.commands._common import parse_seeds
 
         try:
-            return tuple(parse_seeds(raw))
-        except NoisyProbeError:
-            raise fail("seeds", f"expected e.g. 0-4, 0,2,5 or a list, got {raw!r}") from None
+            return tuple(parse_seeds(raw, flag="seeds"))
+        except NoisyProbeError as exc:
+            detail = str(exc).split(": ", 1)[-1]
+            if detail.startswith("expected"):
+                detail = f"expected e.g. 0-4, 0,2,5 or a list, got {raw!r}"
+            raise fail("seeds", detail) from None
     values = _listify(raw)
     if not values or not all(
         isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in values
@@ -512,6 +515,12 @@ def _parse_seeds(raw: Any, fail) -> tuple[int, ...]:
         raise fail("seeds", f"expected non-negative integers (a list or '0-4'), got {raw!r}")
     if len(set(values)) != len(values):
         raise fail("seeds", "seeds must not repeat")
+    from noisyprobe.commands._common import check_seeds
+
+    try:
+        check_seeds(values, len(values), what="seeds")
+    except NoisyProbeError as exc:
+        raise fail("seeds", str(exc).removeprefix("seeds: ")) from None
     return tuple(int(s) for s in values)
 
 

@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from noisyprobe.commands._common import parse_key_values, parse_seeds
+from noisyprobe.commands._common import (
+    check_output_file,
+    check_rate,
+    parse_key_values,
+    parse_seeds,
+)
 
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "ece")
 
@@ -50,8 +55,12 @@ def run(args: argparse.Namespace) -> int:
         raise NoisyProbeError(
             f"unknown method {args.method!r}; expected one of: {', '.join(available())}"
         )
-    if args.noise is None and args.rate:
+    rate = check_rate(args.rate, what="--rate")
+    if args.noise is None and rate:
         raise NoisyProbeError("--rate needs --noise KIND")
+    seeds = parse_seeds(args.seeds)
+    if args.out:
+        check_output_file(args.out)  # before training, not after
     fs = FeatureSet.load(args.features)
     overrides = {
         k: v
@@ -60,14 +69,14 @@ def run(args: argparse.Namespace) -> int:
     }
     config = replace(TrainConfig(), device=args.device, **overrides)
     condition = Condition(
-        label_column=args.labels, noise_kind=args.noise, rate=args.rate, counting=args.counting
+        label_column=args.labels, noise_kind=args.noise, rate=rate, counting=args.counting
     )
     params = parse_key_values(args.param, flag="--param")
     records = run_methods(
         fs,
         {args.method: params},
         condition,
-        parse_seeds(args.seeds),
+        seeds,
         config=config,
         progress=not args.no_progress,
     )

@@ -65,6 +65,8 @@ def load(*, path: Any = None, fractions: Any = (0.7, 0.1, 0.2), seed: Any = 0) -
             raise NoisyProbeError(f"{folder}: no class folders (expected <class>/<image files>)")
         for class_dir in class_dirs:
             files = _images_under(class_dir)
+            for f in files:
+                _check_inside(root, f)
             if not files:
                 raise NoisyProbeError(f"{class_dir}: class folder holds no image files")
             found.extend((split, class_dir.name, f) for f in files)
@@ -91,6 +93,16 @@ def load(*, path: Any = None, fractions: Any = (0.7, 0.1, 0.2), seed: Any = 0) -
             "class_counts": np.bincount(labels, minlength=len(classes)).tolist(),
         },
     )
+
+
+def _check_inside(root: Path, file: Path) -> None:
+    """Refuse an image whose real path (symlinks followed) leaves ``root``, as csv-manifest does."""
+    real_root = root.resolve()
+    real = file.resolve()
+    if real_root not in real.parents:
+        raise NoisyProbeError(
+            f"{file}: a symlink to {real}, outside the folder {real_root}; copy the file in instead"
+        )
 
 
 def _subdirs(folder: Path) -> list[Path]:

@@ -119,7 +119,8 @@ def extract(
         )
     out = Path(out)
     key = cache_key(dataset, backbone, options=options)
-    if out.exists() and not force:
+    check_replaceable(out)
+    if out.exists() and not force and any(out.iterdir()):
         manifest = read_manifest(out)
         found = manifest.get("metadata", {}).get("cache_key")
         if found != key:
@@ -130,7 +131,7 @@ def extract(
         verify_hashes(out, manifest)
         return FeatureSet.load(out, verify=False)
 
-    partial = out.with_name(out.name + ".partial")
+    partial = _partial_path(out)
     job = {"cache_key": key, "num_samples": len(dataset), "chunk_size": chunk_size}
     _prepare_partial(partial, job, restart=force)
     n = len(dataset)
@@ -138,13 +139,20 @@ def extract(
     done = sum(min(chunk_size, n - s) for s in starts if (partial / _chunk_name(s)).exists())
     bar = _progress_bar(total=n, initial=done, enabled=progress, desc=f"extract {backbone.name}")
     t0 = time.perf_counter()
-    for start in starts:
-        file = partial / _chunk_name(start)
-        if file.exists():
-            continue
-        stop = min(start + chunk_size, n)
-        feats = _encode_chunk(dataset, backbone, start, stop, batch_size, bar)
-        save_npy(file, feats)
+    try:
+        for start in starts:
+            file = partial / _chunk_name(start)
+            if file.exists():
+                continue
+            stop = min(start + chunk_size, n)
+            feats = _encode_chunk(dataset, backbone, start, stop, batch_size, bar)
+            save_npy(file, feats)
+    except Exception:
+        # bad input (an unreadable image, NaN features): the user must change the data, so
+        # leave nothing behind; a killed or interrupted run keeps its chunks and resumes
+        bar.close()
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     bar.close()
     features = np.concatenate([load_npy(partial / _chunk_name(s)) for s in starts], axis=0)
     metadata = {
@@ -212,6 +220,52 @@ def _encode_chunk(
         feats[rows] = encoded
         bar.update(len(batch))
     return feats
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse ``out`` (and ``<out>.partial``) unless it is absent or holds only our files.
+
+    ``--force`` replaces a FeatureSet; it must never delete a folder of the user's that
+    merely shares the name, so every entry must be a file this tool writes.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "notes.txt").write_text("mine")
+        >>> check_replaceable(d)
+        Traceback (most recent call last):
+        noisyprobe.errors.NoisyProbeError: ... is not a FeatureSet ...
+    """
+    for folder, ours in ((out, _is_featureset_file), (_partial_path(out), _is_partial_file)):
+        if not folder.exists() and not folder.is_symlink():
+            continue
+        if folder.is_symlink() or not folder.is_dir():
+            raise NoisyProbeError(
+                f"{folder} exists and is not a FeatureSet folder; choose another --out"
+            )
+        foreign = sorted(p.name for p in folder.iterdir() if not ours(p))
+        if foreign:
+            raise NoisyProbeError(
+                f"{folder} is not a FeatureSet (it holds {foreign[0]!r}); refusing to replace "
+                "it, choose another --out"
+            )
+
+
+def _partial_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def _is_featureset_file(p: Path) -> bool:
+    name = p.name
+    fixed = {"manifest.json", "features.npy", "labels.npy", "splits.npy", "ids.npy"}
+    extra = name.startswith("labels.") and name.endswith(".npy")
+    return p.is_file() and not p.is_symlink() and (name in fixed or extra)
+
+
+def _is_partial_file(p: Path) -> bool:
+    name = p.name
+    chunk = name.startswith("chunk_") and name.endswith(".npy")
+    return p.is_file() and not p.is_symlink() and (name == JOB_FILE or chunk)
 
 
 def _prepare_partial(partial: Path, job: dict[str, Any], *, restart: bool) -> None:

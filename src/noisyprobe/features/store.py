@@ -230,6 +230,11 @@ class FeatureSet:
             raise NoisyProbeError(f"corrupt FeatureSet at {path}: {exc}") from None
         if fs.features.shape != (manifest["num_samples"], manifest["dim"]):
             raise NoisyProbeError(f"corrupt FeatureSet at {path}: shape differs from manifest")
+        if verify:  # the hashes were read anyway; a NaN row would only show up as NaN scores
+            try:
+                _check_finite(fs.features)
+            except NoisyProbeError as exc:
+                raise NoisyProbeError(f"FeatureSet at {path}: {exc}") from None
         return fs
 
     def __repr__(self) -> str:
@@ -261,7 +266,16 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def verify_hashes(path: Path, manifest: Mapping[str, Any]) -> None:
     """Raise if any array's sha256 differs from the manifest (a corrupt cache)."""
-    for fname, expected in manifest.get("sha256", {}).items():
+    hashes = manifest.get("sha256")
+    if not isinstance(hashes, Mapping) or "features.npy" not in hashes:
+        raise NoisyProbeError(f"corrupt FeatureSet manifest at {path}: no sha256 table of arrays")
+    for fname, expected in hashes.items():
+        ok_name = isinstance(fname, str) and fname.endswith(".npy") and "/" not in fname
+        ok_hash = isinstance(expected, str) and len(expected) == 64
+        if not ok_name or not ok_hash or not set(expected) <= set("0123456789abcdef"):
+            raise NoisyProbeError(
+                f"corrupt FeatureSet manifest at {path}: malformed sha256 entry {fname!r}"
+            )
         file = path / fname
         if not file.exists():
             raise NoisyProbeError(f"corrupt FeatureSet at {path}: {fname} is missing")

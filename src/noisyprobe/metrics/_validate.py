@@ -67,8 +67,13 @@ def as_probs(values: object, name: str = "probs", *, atol: float = 1e-3) -> np.n
         raise NoisyProbeError(
             f"{name} must be a 2-D [samples, classes] array, got shape {arr.shape}"
         )
-    if not np.all(np.isfinite(arr)):
-        raise NoisyProbeError(f"{name} contains NaN or Inf")
+    finite = np.isfinite(arr)
+    if not np.all(finite):
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise NoisyProbeError(
+            f"{name} contains NaN or Inf in row {row}: the model's output for that sample is "
+            "not finite (check its input features for NaN/Inf, or a diverged training run)"
+        )
     if arr.size and (arr.min() < 0 or not np.allclose(arr.sum(axis=1), 1.0, atol=atol)):
         raise NoisyProbeError(
             f"{name} must hold probabilities: non-negative rows summing to 1 (within {atol}); "
