@@ -68,8 +68,7 @@ def run_grid(
     Returns:
         A :class:`GridReport`.
     """
-    from tqdm.auto import tqdm
-
+    from noisyprobe._progress import progress_bar
     from noisyprobe.bench import executors
     from noisyprobe.bench.featuresets import resolve_all
     from noisyprobe.bench.plan import plan_stacks, regime_tasks
@@ -100,8 +99,8 @@ def run_grid(
             if regime:
                 missing = ledger.conditions_without_regime(first_of)
                 tasks = regime_tasks(runs, infos, missing)
-                bar = tqdm(
-                    total=len(tasks), unit="cond", desc="regime", disable=not progress or not tasks
+                bar = progress_bar(
+                    total=len(tasks), unit="cond", desc="regime", enabled=progress and bool(tasks)
                 )
                 for payload, result, error in ex.map("regime", tasks):
                     if error is None:
@@ -119,7 +118,9 @@ def run_grid(
                     bar.update()
                 bar.close()
             stacks = plan_stacks(runs, spec, infos, max_runs=stack_size, unfinished=todo_keys)
-            bar = tqdm(total=len(todo), unit="run", desc="bench", disable=not progress or not todo)
+            bar = progress_bar(
+                total=len(todo), unit="run", desc="bench", enabled=progress and bool(todo)
+            )
             for stack, result, error in ex.map("stack", stacks, on_submit=_marker(ledger)):
                 keys = [r["key"] for r in stack["runs"]]
                 if error is None:

@@ -51,10 +51,10 @@ def feature_profile(
         >>> p["n"], p["d"], p["knn"]["protocol"]
         (60, 4, 'holdout')
     """
-    from tqdm.auto import tqdm
+    from noisyprobe._progress import progress_bar
 
     stages = ["moments", "spectrum", "knn"] + (["cka"] if reference is not None else [])
-    bar = tqdm(total=len(stages), desc="diagnose", disable=not progress, leave=False)
+    bar = progress_bar(total=len(stages), desc="diagnose", enabled=progress)
     out: dict[str, Any] = {"n": len(fs), "d": fs.dim, "num_classes": fs.num_classes}
     out["moments"] = moment_summary(fs.features, bins=bins) if len(fs) >= 4 else None
     bar.update()

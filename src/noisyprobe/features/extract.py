@@ -291,15 +291,15 @@ def _map_to_json(mapping: dict[int, int] | None) -> dict[str, int] | None:
 
 
 def _progress_bar(*, total: int, initial: int, enabled: bool, desc: str) -> Any:
-    from tqdm.auto import tqdm
+    from noisyprobe._progress import progress_bar
 
-    return tqdm(
+    return progress_bar(
         total=total,
         initial=initial,
-        disable=not enabled,
+        enabled=enabled,
         desc=desc,
         unit="samples",
         unit_scale=True,
-        file=sys.stderr,
         dynamic_ncols=True,
+        leave=True,
     )

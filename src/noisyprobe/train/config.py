@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,8 @@ import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
 
+DEFAULT_EPOCHS = 30
+DEFAULT_MIN_STEPS = 2000
 _SCHEDULES = ("cosine", "constant")
 _MONITORS = ("balanced_accuracy", "loss")
 
@@ -20,11 +23,20 @@ class TrainConfig:
 
     Defaults follow the frozen-feature practice of the seed papers: AdamW (NMTune's official
     code uses AdamW with a cosine schedule), learning rate 1e-3, batch 128 (NMTune, Co-Teaching and
-    ELR code), 30 epochs, cosine
-    decay per epoch to ``min_lr``, features standardised on the training split.
+    ELR code), cosine decay per epoch to ``min_lr``, features standardised on the training split.
+
+    Training budget: a fixed epoch count undertrains small data sets (400 rows at batch 128
+    are 4 steps an epoch, so 30 epochs are only 120 optimizer steps). When ``epochs`` is not
+    given, a run trains for ``max(30, ceil(min_steps / batches_per_epoch))`` epochs with
+    ``min_steps = 2000``: 500 epochs for 400 rows, 32 for 8,000 rows (63 steps an epoch).
+    An explicit ``epochs`` is honoured exactly unless ``min_steps`` is also given; see
+    :meth:`epochs_for`.
 
     Attributes:
-        epochs: passes over the training set.
+        epochs: passes over the training set (at least; see ``min_steps``). Not given: 30.
+        min_steps: lower bound on optimizer steps; the epoch count grows until
+            ``epochs * batches_per_epoch >= min_steps``. Not given: 2000 when ``epochs`` is
+            not given either, else 0 (exactly ``epochs`` epochs).
         batch_size: mini-batch size (the last batch of an epoch may be smaller).
         lr: peak AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
@@ -44,9 +56,11 @@ class TrainConfig:
     Example:
         >>> TrainConfig(epochs=5).lr
         0.001
+        >>> TrainConfig().epochs_for(400), TrainConfig().epochs_for(8000)
+        (500, 32)
     """
 
-    epochs: int = 30
+    epochs: int | None = None
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -60,9 +74,18 @@ class TrainConfig:
     num_threads: int | None = None
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
+    min_steps: int | None = None
 
     def __post_init__(self) -> None:
+        auto = self.epochs is None
+        if auto:
+            object.__setattr__(self, "epochs", DEFAULT_EPOCHS)
+        if self.min_steps is None:
+            object.__setattr__(self, "min_steps", DEFAULT_MIN_STEPS if auto else 0)
         _positive_int("epochs", self.epochs)
+        m = self.min_steps
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+            raise NoisyProbeError(f"TrainConfig.min_steps must be an integer >= 0, got {m!r}")
         _positive_int("batch_size", self.batch_size)
         _positive_int("patience", self.patience)
         if self.num_threads is not None:
@@ -79,6 +102,18 @@ class TrainConfig:
             raise NoisyProbeError(f"TrainConfig.monitor must be one of {', '.join(_MONITORS)}")
         if not isinstance(self.device, str) or not self.device:
             raise NoisyProbeError("TrainConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto'")
+
+    def epochs_for(self, num_samples: int) -> int:
+        """Epochs a run on ``num_samples`` training rows gets: enough for ``min_steps`` steps.
+
+        Example:
+            >>> TrainConfig(epochs=10, min_steps=100, batch_size=50).epochs_for(200)
+            25
+            >>> TrainConfig(epochs=10).epochs_for(200)        # explicit epochs: exact
+            10
+        """
+        batches = max(1, math.ceil(int(num_samples) / self.batch_size))
+        return max(int(self.epochs), math.ceil(int(self.min_steps) / batches))
 
 
 @dataclass(frozen=True)

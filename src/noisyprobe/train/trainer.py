@@ -12,8 +12,8 @@ feature matrix is shared, never copied per run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -57,7 +57,8 @@ def train_runs(
         X_train: float features [N, D] shared by all runs (a memory map is fine).
         runs: what to train; each run has its own method, seed and (noisy) labels [N].
         num_classes: C; labels lie in [0, C).
-        config: optimisation settings shared by all runs.
+        config: optimisation settings shared by all runs; the epoch count is
+            ``config.epochs_for(N)`` (by default at least 2000 optimizer steps).
         X_val: validation features [N_val, D] for early stopping (runs then need
             ``val_labels``).
         record_history: keep per-epoch per-sample losses and predictions on the training set.
@@ -86,6 +87,8 @@ def train_runs(
     if config.early_stopping and X_val is None:
         raise NoisyProbeError("early stopping needs X_val and val_labels on every run")
     x_val = check_features(X_val, "X_val", d) if X_val is not None else None
+    # The budget adapts to the data size once, here: everything below sees fixed epochs.
+    config = dataclasses.replace(config, epochs=config.epochs_for(n), min_steps=0)
     device = resolve_device(config.device)
     stacks = _plan_stacks(runs, n, c, config, x_val)
     with _threads(config.num_threads):
@@ -387,8 +390,6 @@ class _History:
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from noisyprobe._progress import progress_bar
 
-    return tqdm(
-        total=total, desc=desc, unit="epoch", file=sys.stderr, disable=not enabled, leave=False
-    )
+    return progress_bar(total=total, desc=desc, unit="epoch", enabled=enabled)

@@ -1,0 +1,92 @@
+"""Training budget: epochs adapt to the data size; default lp matches LogisticRegressionCV."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from noisyprobe.errors import NoisyProbeError
+from noisyprobe.metrics import balanced_accuracy
+from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs
+
+
+def test_default_budget_reaches_min_steps():
+    cfg = TrainConfig()
+    for n in (10, 400, 1400, 8000, 100_000):
+        batches = math.ceil(n / cfg.batch_size)
+        epochs = cfg.epochs_for(n)
+        assert epochs >= 30 and epochs * batches >= 2000
+        assert (epochs - 1) * batches < 2000 or epochs == 30
+
+
+def test_explicit_epochs_are_exact_unless_min_steps_given():
+    assert TrainConfig(epochs=7).epochs_for(400) == 7
+    assert TrainConfig(epochs=7, min_steps=40).epochs_for(400) == 10
+    assert TrainConfig(min_steps=0).epochs_for(400) == 30
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "10"])
+def test_min_steps_validated(bad):
+    with pytest.raises(NoisyProbeError, match="min_steps"):
+        TrainConfig(min_steps=bad)
+
+
+def test_trainer_runs_the_adapted_epochs():
+    x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    cfg = TrainConfig(epochs=2, min_steps=6, batch_size=25)
+    (run,) = train_runs(x, [RunSpec("lp", 0, y)], num_classes=2, config=cfg, progress=False)
+    assert run.epochs_trained == 3
+
+
+def _lp_vs_lrcv(xtr, ytr, xte, yte):
+    from sklearn.linear_model import LogisticRegressionCV
+
+    mu, sd = xtr.mean(0), xtr.std(0)
+    sd[sd == 0] = 1.0
+    xtr, xte = ((xtr - mu) / sd).astype(np.float32), ((xte - mu) / sd).astype(np.float32)
+    ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
+    c = int(ytr.max()) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegressionCV(Cs=10, cv=5, max_iter=5000).fit(xtr, ytr)
+    ba_ref = balanced_accuracy(yte, ref.predict(xte), num_classes=c)
+    out = train_runs(xtr, [RunSpec("lp", 0, ytr)], num_classes=c, progress=False)
+    (p,) = predict_proba_runs(out, xte)
+    return balanced_accuracy(yte, p.argmax(1), num_classes=c), ba_ref
+
+
+def test_default_lp_matches_logistic_regression_cv_small():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_breast_cancer(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=400, random_state=0, stratify=y)
+    lp, ref = _lp_vs_lrcv(xtr, ytr, xte, yte)
+    assert lp >= ref - 0.005
+
+
+def test_default_lp_close_to_logistic_regression_cv_digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=1400, random_state=0, stratify=y)
+    lp, ref = _lp_vs_lrcv(xtr, ytr, xte, yte)
+    assert lp >= ref - 0.02  # 10 near-separable classes converge slowest (documented)
+
+
+@pytest.mark.slow
+def test_default_lp_matches_logistic_regression_cv_large():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    x, y = make_classification(
+        n_samples=10000, n_features=64, n_informative=20, n_classes=4, random_state=0
+    )
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=8000, random_state=0, stratify=y)
+    lp, ref = _lp_vs_lrcv(xtr, ytr, xte, yte)
+    assert lp >= ref - 0.005
