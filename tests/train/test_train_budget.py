@@ -90,3 +90,11 @@ def test_default_lp_matches_logistic_regression_cv_large():
     xtr, xte, ytr, yte = train_test_split(x, y, train_size=8000, random_state=0, stratify=y)
     lp, ref = _lp_vs_lrcv(xtr, ytr, xte, yte)
     assert lp >= ref - 0.005
+
+
+def test_replace_with_explicit_epochs_is_exact():
+    from dataclasses import replace
+
+    cfg = replace(TrainConfig(), epochs=6)
+    assert cfg.epochs_for(400) == 6
+    assert TrainConfig().resolved(400) == TrainConfig(epochs=500, min_steps=0)

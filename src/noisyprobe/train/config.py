@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,11 @@ class TrainConfig:
     :meth:`epochs_for`.
 
     Attributes:
-        epochs: passes over the training set (at least; see ``min_steps``). Not given: 30.
+        epochs: passes over the training set (at least; see ``min_steps``). ``None`` (not
+            given): 30, and the step budget applies; :meth:`epochs_for` resolves it.
         min_steps: lower bound on optimizer steps; the epoch count grows until
-            ``epochs * batches_per_epoch >= min_steps``. Not given: 2000 when ``epochs`` is
-            not given either, else 0 (exactly ``epochs`` epochs).
+            ``epochs * batches_per_epoch >= min_steps``. ``None`` (not given): 2000 when
+            ``epochs`` is not given either, else 0 (exactly ``epochs`` epochs).
         batch_size: mini-batch size (the last batch of an epoch may be smaller).
         lr: peak AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
@@ -56,6 +57,9 @@ class TrainConfig:
     Example:
         >>> TrainConfig(epochs=5).lr
         0.001
+        >>> from dataclasses import replace
+        >>> replace(TrainConfig(), epochs=6).epochs_for(400)      # explicit epochs: exact
+        6
         >>> TrainConfig().epochs_for(400), TrainConfig().epochs_for(8000)
         (500, 32)
     """
@@ -77,14 +81,11 @@ class TrainConfig:
     min_steps: int | None = None
 
     def __post_init__(self) -> None:
-        auto = self.epochs is None
-        if auto:
-            object.__setattr__(self, "epochs", DEFAULT_EPOCHS)
-        if self.min_steps is None:
-            object.__setattr__(self, "min_steps", DEFAULT_MIN_STEPS if auto else 0)
-        _positive_int("epochs", self.epochs)
+        if self.epochs is not None:
+            _positive_int("epochs", self.epochs)
         m = self.min_steps
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+        bad = isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0
+        if m is not None and bad:
             raise NoisyProbeError(f"TrainConfig.min_steps must be an integer >= 0, got {m!r}")
         _positive_int("batch_size", self.batch_size)
         _positive_int("patience", self.patience)
@@ -112,8 +113,21 @@ class TrainConfig:
             >>> TrainConfig(epochs=10).epochs_for(200)        # explicit epochs: exact
             10
         """
+        epochs = DEFAULT_EPOCHS if self.epochs is None else int(self.epochs)
+        min_steps = self.min_steps
+        if min_steps is None:
+            min_steps = DEFAULT_MIN_STEPS if self.epochs is None else 0
         batches = max(1, math.ceil(int(num_samples) / self.batch_size))
-        return max(int(self.epochs), math.ceil(int(self.min_steps) / batches))
+        return max(epochs, math.ceil(int(min_steps) / batches))
+
+    def resolved(self, num_samples: int) -> TrainConfig:
+        """This config with the epoch count fixed for ``num_samples`` rows (``min_steps=0``).
+
+        Example:
+            >>> TrainConfig().resolved(400).epochs
+            500
+        """
+        return replace(self, epochs=self.epochs_for(num_samples), min_steps=0)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ feature matrix is shared, never copied per run.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,7 +27,7 @@ from noisyprobe.methods.heads import StackedHead
 from noisyprobe.methods.inputs import GroupPlan, Inputs
 from noisyprobe.methods.losses import cross_entropy
 from noisyprobe.train import rng
-from noisyprobe.train.config import RunSpec, TrainConfig
+from noisyprobe.train.config import DEFAULT_EPOCHS, RunSpec, TrainConfig
 from noisyprobe.train.features import (
     Standardizer,
     check_features,
@@ -88,7 +87,7 @@ def train_runs(
         raise NoisyProbeError("early stopping needs X_val and val_labels on every run")
     x_val = check_features(X_val, "X_val", d) if X_val is not None else None
     # The budget adapts to the data size once, here: everything below sees fixed epochs.
-    config = dataclasses.replace(config, epochs=config.epochs_for(n), min_steps=0)
+    config = config.resolved(n)
     device = resolve_device(config.device)
     stacks = _plan_stacks(runs, n, c, config, x_val)
     with _threads(config.num_threads):
@@ -169,13 +168,17 @@ def _threads(num: int | None) -> Iterator[None]:
 def learning_rate(config: TrainConfig, epoch: int) -> float:
     """The learning rate of ``epoch`` (cosine decay per epoch, or constant).
 
+    ``config.epochs`` should be resolved (see :meth:`TrainConfig.resolved`); ``None`` counts
+    as the default 30 epochs.
+
     Example:
         >>> learning_rate(TrainConfig(lr=1.0, epochs=4), 2)
         0.5
     """
     if config.schedule == "constant":
         return config.lr
-    cos = (1 + math.cos(math.pi * epoch / config.epochs)) / 2
+    epochs = config.epochs if config.epochs is not None else DEFAULT_EPOCHS
+    cos = (1 + math.cos(math.pi * epoch / epochs)) / 2
     return config.min_lr + (config.lr - config.min_lr) * cos
 
 
