@@ -114,8 +114,25 @@ def test_skd_dis_loss_by_hand():
     # h_y - mean others = 3 - 0 = 3 for y = 0; -1 - 2 = -3 for y = 2
     expected0 = math.log1p(math.exp(3.0)) / math.log(2)
     expected2 = math.log1p(math.exp(-3.0)) / math.log(2)
-    assert dis_loss(logits, torch.tensor([0])).item() == pytest.approx(expected0, rel=1e-6)
-    assert dis_loss(logits, torch.tensor([2])).item() == pytest.approx(expected2, rel=1e-6)
+    literal0 = dis_loss(logits, torch.tensor([0]), "literal").item()
+    assert literal0 == pytest.approx(expected0, rel=1e-6)
+    assert dis_loss(logits, torch.tensor([2]), "literal").item() == pytest.approx(
+        expected2, rel=1e-6
+    )
+    # the discriminative form mirrors the margin: softplus(-3) for y = 0, softplus(3) for y = 2
+    assert dis_loss(logits, torch.tensor([0])).item() == pytest.approx(expected2, rel=1e-6)
+    assert dis_loss(logits, torch.tensor([2])).item() == pytest.approx(expected0, rel=1e-6)
+
+
+@pytest.mark.parametrize(("form", "sign"), [("discriminative", 1.0), ("literal", -1.0)])
+def test_skd_dis_gradient_raises_true_logit_only_when_discriminative(form, sign):
+    torch.manual_seed(0)
+    logits = torch.randn(16, 4, requires_grad=True)
+    y = torch.randint(0, 4, (16,))
+    dis_loss(logits, y, form).sum().backward()
+    # a gradient step moves h_y by -lr * grad: discriminative raises it, literal lowers it
+    step = -logits.grad.gather(1, y[:, None]).squeeze(1)
+    assert bool((sign * step > 0).all())
 
 
 # -- DivideMix -------------------------------------------------------------------------
