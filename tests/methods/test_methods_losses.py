@@ -89,13 +89,33 @@ def test_sce_alpha1_beta0_is_ce(batch):
     assert torch.allclose(sce_loss(logits, y, 1.0, 0.0), cross_entropy(logits, y), atol=1e-6)
 
 
-def test_sce_matches_official_formula(batch):
+def test_sce_paper_form_clips_log_zero_at_minus_4(batch):
     logits, y = batch
     p = torch.softmax(logits, -1).clamp(1e-7, 1.0)
-    onehot = F.one_hot(y, 4).float().clamp(1e-4, 1.0)
-    rce = -(p * torch.log(onehot).clamp(min=-4.0)).sum(-1)
+    onehot = F.one_hot(y, 4).float()
+    rce = -(p * torch.log(onehot).clamp(min=-4.0)).sum(-1)  # the paper: A = -4
     expected = 0.1 * cross_entropy(logits, y) + rce
     assert torch.allclose(sce_loss(logits, y, 0.1, 1.0), expected, atol=1e-5)
+    assert get("sce")().log_zero == -4.0  # the default is the paper's value
+
+
+def test_sce_official_form_clamps_the_one_hot_at_1e4(batch):
+    logits, y = batch
+    p = torch.softmax(logits, -1).clamp(1e-7, 1.0)
+    onehot = F.one_hot(y, 4).float().clamp(1e-4, 1.0)  # the authors' code: A = ln 1e-4
+    rce = -(p * torch.log(onehot)).sum(-1)
+    expected = 0.1 * cross_entropy(logits, y) + rce
+    a = get("sce")(log_zero="official").log_zero
+    assert a == pytest.approx(math.log(1e-4))
+    assert torch.allclose(sce_loss(logits, y, 0.1, 1.0, a), expected, atol=1e-5)
+
+
+def test_sce_log_zero_choices_are_validated():
+    with pytest.raises(NoisyProbeError, match="'paper', 'official' or a negative number"):
+        get("sce")(log_zero="nope")
+    with pytest.raises(NoisyProbeError, match="log_zero"):
+        get("sce")(log_zero=1.0)
+    assert get("sce")(log_zero=-2.0).log_zero == -2.0
 
 
 # -- label smoothing -----------------------------------------------------------------------
