@@ -171,3 +171,13 @@ def test_clean_probability_matches_sklearn_divide():
     ).fit(norm.reshape(-1, 1))
     ref = gmm.predict_proba(norm.reshape(-1, 1))[:, gmm.means_.argmin()]
     np.testing.assert_allclose(ours, ref, atol=1e-4)
+
+
+def test_nmtune_official_scale_init_follows_the_published_run_commands():
+    # README of Hhhhhhao/Noisy-Model-Learning: --mlp-res-scale-init=1.0 (argparse default 0.5)
+    from noisyprobe.methods import get
+
+    spec = get("nmtune-official")().heads(4, 2)["main"][0]
+    assert spec.scale_init == 1.0
+    scale = spec.init_entry(torch.Generator().manual_seed(0))["scale"]
+    assert scale.tolist() == [1.0] * 4

@@ -69,6 +69,7 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
         realized noise rate, sizes, timing), ready for :class:`noisyprobe.bench.ledger.RunResult`.
     """
     from noisyprobe.bench.ledger import package_versions, worker_id
+    from noisyprobe.methods.base import known_noise_params
     from noisyprobe.metrics import evaluate
     from noisyprobe.train import RunSpec, TrainConfig, train_runs
     from noisyprobe.train.protocol import training_labels
@@ -99,7 +100,9 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
             method=stack["method"],
             seed=int(item["seed"]),
             labels=labels,
-            params=dict(stack["params"]),
+            params=known_noise_params(  # e.g. Co-Teaching's forget rate = injected rate
+                stack["method"], stack["params"], kind=item["noise_kind"], rate=item["rate"]
+            ),
             val_labels=val_labels,
         )
         for item, labels, _ in prepared

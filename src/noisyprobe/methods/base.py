@@ -94,16 +94,18 @@ class Method:
         """Number of warm-up epochs that do not train the method's own loss (default 0)."""
         return 0
 
-    def noise_params(self, params: Mapping[str, Any], *, kind: str | None, rate: float) -> dict:
+    @classmethod
+    def noise_params(cls, params: Mapping[str, Any], *, kind: str, rate: float) -> dict:
         """Per-run hyperparameters set from a KNOWN injected noise (kind, rate).
 
         A benchmark that injects the noise itself knows it; methods whose paper uses the true
         noise (Co-Teaching's forget rate, DivideMix's asymmetric-noise warm-up penalty)
-        override this. Returns only the updates; values the user set are kept.
+        override this. Returns only the updates; values the user set are kept. Every key
+        returned must be in ``per_run`` (runs of one stack may have different noise).
 
         Example:
             >>> from noisyprobe.methods import get
-            >>> get("gce")().noise_params({}, kind="symmetric", rate=0.4)
+            >>> get("gce").noise_params({}, kind="symmetric", rate=0.4)
             {}
         """
         return {}
@@ -133,6 +135,28 @@ class Method:
             return None
         name, copy = self.peer_head
         return _copy(logits[name], num_runs, copy)
+
+
+def known_noise_params(
+    method: str, params: Mapping[str, Any], *, kind: str | None, rate: float
+) -> dict[str, Any]:
+    """``params`` completed with what ``method`` takes from a known injected noise.
+
+    ``kind`` None (no injected noise, e.g. real noisy labels) leaves ``params`` unchanged:
+    the method then estimates what it needs.
+
+    Example:
+        >>> known_noise_params("coteaching", {}, kind="symmetric", rate=0.4)
+        {'forget_rate': 0.4}
+        >>> known_noise_params("coteaching", {"forget_rate": 0.2}, kind="symmetric", rate=0.4)
+        {'forget_rate': 0.2}
+        >>> known_noise_params("coteaching", {}, kind=None, rate=0.0)
+        {}
+    """
+    out = dict(params)
+    if kind:
+        out.update(REGISTRY.get(method).noise_params(out, kind=kind, rate=float(rate)))
+    return out
 
 
 def _copy(logits: torch.Tensor, num_runs: int, copy: int) -> torch.Tensor:

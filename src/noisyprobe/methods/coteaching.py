@@ -4,17 +4,21 @@ Two heads are trained side by side on the same mini-batches. Each head ranks the
 own cross-entropy and keeps the (1 - r(t)) fraction of smallest-loss samples; its PEER is
 updated on that selection (``num_remember = int((1 - r) * batch)``, as in the official
 code). The forget rate grows linearly, r(t) = tau * min(t / T_k, 1) for epoch t, with T_k = 10
-(``num_gradual``) and tau the noise rate: given per run (``forget_rate``, e.g. the injected
-rate) or, when None, estimated as the share of training samples whose label disagrees with
-the heads' averaged prediction (capped at ``max_forget_rate``), re-estimated at the end of
-every epoch of the ramp (t < T_k) and frozen afterwards, so early, poorly trained estimates
-weigh little. The prediction is head 1's; head 2 is recorded as the peer in training
+(``num_gradual``) and tau the noise rate, as in the paper: given per run (``forget_rate``;
+the benchmark passes the injected rate when it injected the noise, see
+:func:`noisyprobe.methods.base.known_noise_params`) or, only when unknown (None),
+estimated by :func:`estimate_noise_rate` as the share of training samples whose label
+disagrees with the heads' averaged prediction (capped at ``max_forget_rate``),
+re-estimated at the end of every epoch of the ramp (t < T_k) and frozen afterwards, so
+early, poorly trained estimates weigh little (an adaptation: the paper assumes the rate
+known). The prediction is head 1's; head 2 is recorded as the peer in training
 histories.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -99,6 +103,13 @@ class CoTeaching(Method):
         check_head_params(self.name, params)
         return params
 
+    @classmethod
+    def noise_params(cls, params: Mapping[str, Any], *, kind: str, rate: float) -> dict:
+        """The known noise rate is the forget rate (Han et al.: tau = epsilon)."""
+        if params.get("forget_rate") is None and 0.0 <= rate < 1.0:
+            return {"forget_rate": float(rate)}
+        return {}
+
     def heads(self, dim: int, num_classes: int) -> HeadPlan:
         return {"main": (head_spec(self.params, dim, num_classes), 2)}
 
@@ -123,8 +134,22 @@ class CoTeaching(Method):
         if ctx.epoch >= self.params["num_gradual"] or not bool(st["estimate"].any()):
             return
         logits = ctx.full_logits(["main"])["main"].view(2, ctx.num_runs, ctx.num_samples, -1)
-        pred = softmax(logits).mean(dim=0).argmax(dim=-1)
-        estimate = (
-            (pred != ctx.labels).double().mean(dim=1).clamp(0.0, self.params["max_forget_rate"])
-        )
+        estimate = estimate_noise_rate(logits, ctx.labels, cap=self.params["max_forget_rate"])
         st["tau"] = torch.where(st["estimate"], estimate, st["tau"])
+
+
+def estimate_noise_rate(
+    logits: torch.Tensor, labels: torch.Tensor, *, cap: float = 1.0
+) -> torch.Tensor:
+    """Share of samples whose label disagrees with the heads' averaged prediction.
+
+    logits [H, R, N, C] of H heads, labels [R, N] -> float64 [R], capped at ``cap``.
+
+    Example:
+        >>> import torch
+        >>> logits = torch.tensor([[[[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]]]])
+        >>> estimate_noise_rate(logits, torch.tensor([[0, 1, 1, 0]]))
+        tensor([0.2500], dtype=torch.float64)
+    """
+    pred = softmax(logits).mean(dim=0).argmax(dim=-1)
+    return (pred != labels).double().mean(dim=-1).clamp(0.0, cap)

@@ -16,15 +16,28 @@ with w > ``p_threshold`` are labelled, the rest unlabelled. For every mini-batch
   mixed unlabelled part) + the uniform-prior penalty sum_c pi_c log(pi_c / mean p_c), with
   lambda_u(t) = 25 * clip((t - warm-up) / 16, 0, 1) for fractional epoch t.
 
+Warm-up confidence penalty (``warmup_penalty``): the official code adds the negative entropy
+mean_i sum_c p_ic log p_ic to the warm-up cross-entropy when the noise is asymmetric
+(``if args.noise_mode == 'asym'``), so that the warm-up does not become over-confident in
+the flipped classes. None (default) means "as the official code": on when the benchmark
+injected asymmetric noise (:func:`noisyprobe.methods.base.known_noise_params`), off
+otherwise (symmetric or unknown noise); True/False force it. It is set per run.
+
 Defaults are the official CIFAR-10 settings (alpha 4, lambda_u 25, p_threshold 0.5, T 0.5,
 ramp-up 16 epochs); the warm-up defaults to a fifth of the epochs (10 of 300 on CIFAR-10 is
-meant for a network trained from scratch). Deviation: both heads are updated in the same step
-on the run's mini-batch (the official code trains them one after the other, each on its own
-labelled and unlabelled loaders). The prediction averages the two heads' logits.
+meant for a network trained from scratch).
+
+Adaptations to frozen features: (1) both heads are updated in the same step on the run's
+mini-batch (the official code trains them one after the other, each on its own labelled
+and unlabelled loaders); (2) mixup of a linear head mixes logits (identical function);
+(3) the warm-up length scales with the schedule (above); (4) early stopping never selects
+a warm-up epoch (:meth:`~noisyprobe.methods.base.Method.first_selectable_epoch`). The
+prediction averages the two heads' logits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -136,13 +149,14 @@ class DivideMix(Method):
         "p_threshold": 0.5,
         "temperature": 0.5,
         "rampup_epochs": 16,
-        "warmup_penalty": False,
+        "warmup_penalty": None,
         "gmm_max_iter": 10,
         "gmm_tol": 1e-2,
         "gmm_reg_covar": 5e-4,
         **HEAD_DEFAULTS,
     }
     peer_head = ("main", 1)
+    per_run = ("warmup_penalty",)
 
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:
         n = self.name
@@ -158,7 +172,8 @@ class DivideMix(Method):
             n, "temperature", params["temperature"], low=0.0, low_open=True
         )
         params["rampup_epochs"] = check_int(n, "rampup_epochs", params["rampup_epochs"], low=1)
-        check_bool(n, "warmup_penalty", params["warmup_penalty"])
+        if params["warmup_penalty"] is not None:
+            check_bool(n, "warmup_penalty", params["warmup_penalty"])
         params["gmm_max_iter"] = check_int(n, "gmm_max_iter", params["gmm_max_iter"], low=1)
         params["gmm_tol"] = check_float(n, "gmm_tol", params["gmm_tol"], low=0.0, low_open=True)
         params["gmm_reg_covar"] = check_float(n, "gmm_reg_covar", params["gmm_reg_covar"], low=0.0)
@@ -176,8 +191,19 @@ class DivideMix(Method):
                 f"({epochs})"
             )
 
+    @classmethod
+    def noise_params(cls, params: Mapping[str, Any], *, kind: str, rate: float) -> dict:
+        """Official code: the warm-up confidence penalty is on for asymmetric noise."""
+        if params.get("warmup_penalty") is None:
+            return {"warmup_penalty": kind == "asymmetric"}
+        return {}
+
     def heads(self, dim: int, num_classes: int) -> HeadPlan:
         return {"main": (head_spec(self.params, dim, num_classes), 2)}
+
+    def setup(self, ctx: StackContext) -> None:
+        given = ctx.run_params.get("warmup_penalty", [None] * ctx.num_runs)
+        ctx.state["penalty"] = torch.tensor([bool(v) for v in given], device=ctx.device)
 
     def predict_logits(self, logits, num_runs: int) -> torch.Tensor:
         both = logits["main"]
@@ -210,9 +236,10 @@ class DivideMix(Method):
         if ctx.epoch < self.warmup(ctx.epochs):
             logits = step.forward("main").logits.view(2, r, b, -1)
             loss = cross_entropy(logits, step.y.unsqueeze(0)).mean(dim=-1)
-            if p["warmup_penalty"]:
-                probs = softmax(logits)
-                loss = loss + (probs * log_softmax(logits)).sum(-1).mean(-1)
+            penalty = ctx.state["penalty"]
+            if bool(penalty.any()):
+                neg_entropy = (softmax(logits) * log_softmax(logits)).sum(-1).mean(-1)
+                loss = loss + neg_entropy * penalty.to(loss.dtype)
             return loss.sum(dim=0)
         w = ctx.state["w"].flip(0).gather(2, step.idx.unsqueeze(0).expand(2, r, b))
         lam = ctx.state["lam"][:, :, step.index].view(2, r, 1, 1)

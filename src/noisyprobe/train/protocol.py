@@ -128,7 +128,7 @@ def train_condition(
     for group in groups.values():
         idx = draws[group[0]][0]
         specs = [
-            RunSpec(method=m, seed=s, labels=draws[s][1], params=dict(p))
+            RunSpec(method=m, seed=s, labels=draws[s][1], params=_known_noise(m, p, condition))
             for m, p in methods.items()
             for s in group
         ]
@@ -199,3 +199,10 @@ def _pair_map(fs: FeatureSet, kind: str) -> dict[str, Any]:
     if kind != "asymmetric" or not mapping:
         return {}
     return {"pair_map": {int(k): int(v) for k, v in mapping.items()}}
+
+
+def _known_noise(method: str, params: Mapping[str, Any], condition: Condition) -> dict:
+    """The method's params plus what it takes from the injected (hence known) noise."""
+    from noisyprobe.methods.base import known_noise_params
+
+    return known_noise_params(method, params, kind=condition.noise_kind, rate=condition.rate)
