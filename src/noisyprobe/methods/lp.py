@@ -26,6 +26,8 @@ class LinearProbe(Method):
 
     name = "lp"
     defaults = {}
+    # The trainer may compute this loss's gradients in closed form (trainer._LinearCE).
+    linear_ce = True
 
     def heads(self, dim: int, num_classes: int) -> HeadPlan:
         return {"main": (LinearSpec(dim, num_classes), 1)}

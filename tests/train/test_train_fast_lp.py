@@ -1,0 +1,53 @@
+"""The closed-form lp step gives the same training as autograd on LinearProbe.loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs, trainer
+
+
+def _runs(y, seeds):
+    rng = np.random.default_rng(1)
+    out = []
+    for s in seeds:
+        flip = rng.random(y.shape[0]) < 0.2
+        out.append(RunSpec("lp", s, np.where(flip, (y + 1) % 3, y).astype(np.int64)))
+    return out
+
+
+@pytest.mark.parametrize("seeds", [[0, 1, 2], [0, 0, 1, 1], [3, 3, 3]])
+def test_fast_lp_matches_autograd(monkeypatch, seeds):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 6)).astype(np.float32)
+    y = (x[:, :3].argmax(1)).astype(np.int64)
+    runs = _runs(y, seeds)
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2)
+    calls = []
+    real = trainer._LinearCE.maybe
+
+    def spy(*args):
+        out = real(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(spy))
+    fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    assert calls == [True]
+    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
+    slow = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    np.testing.assert_allclose(np.stack(fast), np.stack(slow), atol=2e-5)
+
+
+def test_uneven_groups_use_autograd(monkeypatch):
+    x = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    seen = []
+    real = trainer._LinearCE.maybe
+    monkeypatch.setattr(
+        trainer._LinearCE, "maybe", staticmethod(lambda *a: seen.append(real(*a)) or seen[-1])
+    )
+    runs = [RunSpec("lp", 0, y), RunSpec("lp", 0, y), RunSpec("lp", 1, y)]
+    out = train_runs(x, runs, num_classes=2, config=TrainConfig(epochs=2), progress=False)
+    assert seen == [None] and len(out) == 3
