@@ -189,3 +189,68 @@ def test_export_round_trip(tmp_path, suffix):
     assert export(path, tmp_path / f"all{suffix}", status=None) == 6
     with pytest.raises(NoisyProbeError, match=".csv or .parquet"):
         export(path, tmp_path / "runs.xlsx")
+
+
+def _snapshot(path):
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def test_sqlite_file_of_another_program_is_left_untouched(tmp_path):
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO users VALUES ('ada')")
+    db.close()
+    before = _snapshot(other)
+    for readonly in (False, True):
+        with pytest.raises(NoisyProbeError, match="not a noisyprobe ledger"):
+            Ledger(other, readonly=readonly)
+    assert _snapshot(other) == before  # no tables added, no WAL switched on
+    tagged = tmp_path / "tagged.sqlite"
+    with sqlite3.connect(tagged) as db:
+        db.execute("PRAGMA application_id = 1234")
+    db.close()
+    with pytest.raises(NoisyProbeError, match="application_id"):
+        Ledger(tagged)
+
+
+def test_newer_schema_is_refused_before_any_write(tmp_path):
+    path = tmp_path / "l.sqlite"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.close()
+    before = _snapshot(path)
+    with pytest.raises(NoisyProbeError, match="schema version 99.*newer"):
+        Ledger(path)
+    assert _snapshot(path) == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    db.close()
+
+
+def test_ledger_has_its_application_id(tmp_path):
+    from noisyprobe.bench.ledger import APPLICATION_ID
+
+    Ledger(tmp_path / "l.sqlite").close()
+    with sqlite3.connect(tmp_path / "l.sqlite") as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    db.close()
+
+
+def test_writer_lock_holds_through_a_symlinked_path(tmp_path):
+    import os
+
+    path = tmp_path / "l.sqlite"
+    Ledger(path).close()
+    (tmp_path / "alias").mkdir()
+    os.symlink(path, tmp_path / "alias" / "link.sqlite")
+    with (
+        Ledger(path) as a,
+        Ledger(tmp_path / "alias" / "link.sqlite") as b,
+        a.writer_lock(),
+        pytest.raises(NoisyProbeError, match="another noisyprobe bench"),
+        b.writer_lock(),
+    ):
+        pass

@@ -29,6 +29,7 @@ from noisyprobe.bench.spec import GridRun
 from noisyprobe.errors import NoisyProbeError
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x4E50424C  # "NPBL": SQLite's header field naming the file's program
 STATUSES = ("pending", "running", "done", "failed")
 METRIC_COLUMNS = ("balanced_accuracy", "accuracy", "macro_f1", "ece", "auroc")
 
@@ -117,6 +118,13 @@ class RunResult:
     versions: Mapping[str, str] = field(default_factory=dict)
 
 
+def _newer(found: object) -> bool:
+    try:
+        return int(str(found)) > SCHEMA_VERSION
+    except ValueError:
+        return False
+
+
 def worker_id() -> str:
     """``host:pid`` of the current process."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -167,7 +175,11 @@ class Ledger:
             else:
                 self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._db.row_factory = sqlite3.Row
+            fresh = self._check_identity()  # before anything is written
+            if readonly and fresh:
+                raise NoisyProbeError(f"{self.path} is an empty database, not a ledger")
             if not readonly:
+                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
                 with self.transaction():
@@ -182,12 +194,56 @@ class Ledger:
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise NoisyProbeError(f"{self.path} is not a usable ledger: {exc}") from None
+        except BaseException:
+            self._close_quietly()
+            raise
         if version is None or int(version[0]) != SCHEMA_VERSION:
             found = None if version is None else version[0]
             raise NoisyProbeError(
                 f"{self.path}: ledger schema version {found}, expected {SCHEMA_VERSION}"
             )
+
+    def _check_identity(self) -> bool:
+        """Refuse a database of another program or of another schema version; True if empty.
+
+        Reads only: a foreign SQLite file is left exactly as it was.
+        """
+        app_id = int(self._db.execute("PRAGMA application_id").fetchone()[0])
+        tables = {
+            row[0]
+            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if app_id not in (0, APPLICATION_ID):
+            raise NoisyProbeError(
+                f"{self.path} is not a noisyprobe ledger (SQLite application_id {app_id:#x}); "
+                "choose another --ledger"
+            )
+        if not tables:
+            return app_id == 0
+        if not {"meta", "runs"} <= tables:
+            others = ", ".join(sorted(tables)[:3])
+            raise NoisyProbeError(
+                f"{self.path} is not a noisyprobe ledger (it holds tables {others}); "
+                "choose another --ledger"
+            )
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None or str(row[0]) != str(SCHEMA_VERSION):
+            found = None if row is None else row[0]
+            raise NoisyProbeError(
+                f"{self.path}: ledger schema version {found}, expected {SCHEMA_VERSION}"
+                + (" (written by a newer noisyprobe)" if _newer(found) else "")
+            )
+        return False
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
 
     # --------------------------------------------------------------- basics
     def close(self) -> None:
@@ -215,7 +271,8 @@ class Ledger:
         """Hold the single-writer lock; a second ``noisyprobe bench`` on this ledger fails fast."""
         import fcntl
 
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        real = self.path.resolve()  # a symlinked path must meet the same lock
+        lock_path = real.with_name(real.name + ".lock")
         with open(lock_path, "a+") as fh:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

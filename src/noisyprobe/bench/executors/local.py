@@ -8,18 +8,57 @@ are small.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from noisyprobe.bench.executors import call
 from noisyprobe.errors import NoisyProbeError
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_SECONDS = 0.5
 
-def _init_worker(threads: int) -> None:
+
+def _init_worker(threads: int, parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    if parent is not None:
+        die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process exit as soon as its driver ``parent`` is gone.
+
+    Three layers: SIGINT is ignored (a Ctrl-C reaches the whole process group; the driver
+    alone handles it and stops its workers); on Linux the kernel sends SIGKILL when the parent
+    dies (``prctl(PR_SET_PDEATHSIG)``); and a daemon thread polls ``os.getppid()`` for the
+    other platforms and for a parent that died before the prctl call.
+    """
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        except (OSError, AttributeError):  # pragma: no cover - exotic libc
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="noisyprobe-parent-watch", daemon=True).start()
 
 
 class LocalExecutor:
@@ -55,7 +94,7 @@ class LocalExecutor:
                 max_workers=workers,
                 mp_context=mp.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.threads,),
+                initargs=(self.threads, os.getpid()),
             )
         elif threads is not None:
             _init_worker(self.threads)
@@ -95,6 +134,21 @@ class LocalExecutor:
                 future.cancel()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Shut the workers down: wait for them normally, kill them while an error unwinds.
+
+        On Ctrl-C (or any exception) nobody will record the stacks in flight, so the workers
+        are killed at once instead of finishing them: the driver stops within a second.
+        """
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if sys.exc_info()[0] is None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=5)
