@@ -17,6 +17,7 @@ from noisyprobe.errors import NoisyProbeError
 
 EXPECTED = {
     "padchest-reports",
+    "iu-xray-reports",
     "fashion-mnist",
     "mnist-5k",
     "medmnist",
