@@ -6,7 +6,8 @@ Stages (each cached, so a warm run takes seconds):
 2. linear probes on physician labels, on RNN labels of the same size, and on the whole RNN
    sample, scored on the physician test set (the cost of real label noise);
 3. robust heads under real (RNN) and injected asymmetric noise, several seeds;
-4. a small benchmark grid into a resumable ledger, with ranks, Friedman test and regret.
+4. a small benchmark grid into a resumable ledger, with ranks, Friedman test and regret,
+   and its self-contained HTML report (``noisyprobe report``), whose path is printed last.
 """
 
 from __future__ import annotations
@@ -193,5 +194,22 @@ def run(*, quick: bool = False, progress: bool = True, stages: Sequence[str] = (
             progress=progress,
             say=say,
         )
+        write_demo_report(fs_path, quick=quick)
     sys.stdout.flush()
     return 0
+
+
+def write_demo_report(fs_path: Path, *, quick: bool = False) -> Path | None:
+    """Write the HTML report of the demo's ledger beside it and print its path."""
+    from noisyprobe.bench.demo_grid import demo_grid_raw, demo_ledger_path
+    from noisyprobe.errors import NoisyProbeError
+    from noisyprobe.report import write_report
+
+    ledger = demo_ledger_path(demo_grid_raw(fs_path, quick=quick))
+    try:
+        out = write_report(ledger.with_suffix(".html"), ledger, title="noisyprobe demo report")
+    except NoisyProbeError as exc:
+        say(f"report skipped: {exc}")
+        return None
+    say(f"\nreport: {out}")
+    return out

@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the main job on PadChest (and MNIST-5k) with offline backbones",
         description="Fetch PadChest, cache MiniLM features, measure the cost of real and "
-        "injected label noise for robust heads, and run a small benchmark grid.",
+        "injected label noise for robust heads, run a small benchmark grid, and write its "
+        "self-contained HTML report (the path is printed last).",
     )
     p.add_argument("--quick", action="store_true", help="a smaller, faster version")
     p.add_argument(
