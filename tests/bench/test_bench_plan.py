@@ -17,7 +17,8 @@ from noisyprobe.features.store import FeatureSet
 @pytest.fixture
 def planned(tmp_path):
     y = np.arange(40) % 4
-    FeatureSet(np.eye(40, 6), y, extra_labels={"rnn": (y + 1) % 4}).save(tmp_path / "fs")
+    splits = np.array(["train"] * 30 + ["test"] * 10)
+    FeatureSet(np.eye(40, 6), y, splits, extra_labels={"rnn": (y + 1) % 4}).save(tmp_path / "fs")
     spec = parse_spec(
         {
             "featuresets": {"a": "fs"},

@@ -57,6 +57,18 @@ def _condition(item: dict[str, Any], label_column: str | None):
     )
 
 
+def run_versions(versions: dict[str, str]) -> dict[str, str]:
+    """Add the PyTorch thread count: reductions (hence ECE, to ~1e-9) depend on it.
+
+    Example:
+        >>> sorted(run_versions({"python": "3"}))
+        ['python', 'torch_threads']
+    """
+    import torch
+
+    return {**versions, "torch_threads": str(torch.get_num_threads())}
+
+
 def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any]:
     """Train every run of a stack at once and score each on the eval split's clean labels.
 
@@ -121,7 +133,7 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
     # run by run, not predict_proba_runs: a wide GEMM over the stack rounds differently,
     # and a run's probabilities (hence its ECE) must not depend on its stack
     probs = (model.predict_proba(x_eval) for model in trained)
-    versions = package_versions()
+    versions = run_versions(package_versions())
     worker = worker_id()
     results = []
     for (item, _, noise), run_probs in zip(prepared, probs):

@@ -91,12 +91,34 @@ def resolve(entry: FeatureSetEntry, *, progress: bool = True) -> FeatureSetInfo:
     return describe(entry.name, path)
 
 
+def validate(info: FeatureSetInfo, spec: GridSpec) -> None:
+    """Check a FeatureSet fully before any run starts: arrays, hashes, NaN, splits.
+
+    A corrupt array or an ``eval_split`` the FeatureSet lacks must stop the grid now, not
+    fail every stack later.
+
+    Raises:
+        NoisyProbeError: naming ``featuresets.<name>`` and the problem.
+    """
+    from noisyprobe.features.store import FeatureSet
+
+    try:
+        fs = FeatureSet.load(info.path, verify=True)
+        fs.indices("train")
+        fs.indices(spec.eval_split)
+        if spec.train.get("early_stopping"):
+            fs.indices("val")
+    except NoisyProbeError as exc:
+        raise NoisyProbeError(f"featuresets.{info.name}: {exc}") from None
+
+
 def resolve_all(spec: GridSpec, *, progress: bool = True) -> dict[str, FeatureSetInfo]:
-    """Resolve every FeatureSet of ``spec`` (name -> info), refusing two with the same data."""
+    """Resolve and validate every FeatureSet of ``spec`` (name -> info), refusing duplicates."""
     out: dict[str, FeatureSetInfo] = {}
     by_print: dict[str, str] = {}
     for entry in spec.featuresets:
         info = resolve(entry, progress=progress)
+        validate(info, spec)
         if info.fingerprint in by_print:
             raise NoisyProbeError(
                 f"featuresets.{entry.name}: same data as featuresets.{by_print[info.fingerprint]}"
