@@ -8,6 +8,7 @@ Each row also shows the old fixed budget (30 epochs) to make the undertraining v
 
     python benchmarks/baseline_sklearn.py            # breast_cancer, digits, make_classification 8k
     python benchmarks/baseline_sklearn.py --noise 0.3   # 30% symmetric training-label noise
+    python benchmarks/baseline_sklearn.py --methods all --data breast_cancer,digits
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def standardise(xtr: np.ndarray, xte: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ((xtr - mu) / sd).astype(np.float32), ((xte - mu) / sd).astype(np.float32)
 
 
-def lp_scores(xtr, ytr, xte, yte, c, config, seeds):
-    runs = [RunSpec("lp", s, ytr) for s in range(seeds)]
+def lp_scores(xtr, ytr, xte, yte, c, config, seeds, method="lp"):
+    runs = [RunSpec(method, s, ytr) for s in range(seeds)]
     out = train_runs(xtr, runs, num_classes=c, config=config, progress=False)
     probs = predict_proba_runs(out, xte)
     return [balanced_accuracy(yte, p.argmax(1), num_classes=c) for p in probs], out[0]
@@ -62,13 +63,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--noise", type=float, default=0.0, help="symmetric training-label noise")
     ap.add_argument("--seeds", type=int, default=3, help="lp runs (seeds) per data set")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--data", default="", help="comma-separated subset of the data sets")
+    ap.add_argument(
+        "--methods", default="", help="also train these methods with defaults ('all': every one)"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"training-label noise: symmetric {args.noise}; lp mean over {args.seeds} seeds")
     header = f"{'data':<20} {'N':>5} {'LRCV':>6} {'lp':>6} {'delta':>6} {'epochs':>6}"
     header += f" {'lp@30ep':>7}"
     print(header)
+    from noisyprobe.methods import available
+
+    others = [m for m in available() if m != "lp"] if args.methods == "all" else []
+    others = others or [m for m in args.methods.split(",") if m and m != "lp"]
     for name, xtr, xte, ytr, yte in datasets():
+        if args.data and name not in args.data.split(","):
+            continue
         xtr, xte = standardise(xtr, xte)
         ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
         c = int(ytr.max()) + 1
@@ -90,6 +101,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{100 * (lp - ba_ref):+6.2f} {first.epochs_trained:>6} {100 * np.mean(ba30):7.2f}"
             f"   (LRCV {t_ref:.1f} s, lp x{args.seeds} {t_lp:.1f} s)"
         )
+        for m in others:
+            t0 = time.perf_counter()
+            ba_m, run = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(), args.seeds, m)
+            print(
+                f"  {m:<18} {100 * np.mean(ba_m):6.2f}  vs lp {100 * (np.mean(ba_m) - lp):+6.2f}"
+                f"  ({run.epochs_trained} epochs, {time.perf_counter() - t0:.1f} s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
