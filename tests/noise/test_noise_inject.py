@@ -23,7 +23,7 @@ def _extra(kind: str, n: int, c: int) -> dict:
 
 def test_available_lists_all_kinds():
     assert available() == sorted(
-        ["asymmetric", "instance", "symmetric", "symmetric-inclusive", "transition"]
+        ["asymmetric", "empirical", "instance", "symmetric", "symmetric-inclusive", "transition"]
     )
 
 
@@ -140,7 +140,7 @@ def test_describe():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"kind": "gaussian"}, "expected one of: asymmetric, instance, symmetric"),
+        ({"kind": "gaussian"}, "expected one of: asymmetric, empirical, instance, symmetric"),
         ({"rate": 1.5}, r"rate must be a number in \[0, 1\]"),
         ({"rate": -0.1}, r"\[0, 1\]"),
         ({"rate": float("nan")}, r"\[0, 1\]"),

@@ -1,10 +1,10 @@
 """Seeded label-noise models and what they actually injected.
 
 :func:`inject` corrupts a label vector with one of the registered kinds (``symmetric``,
-``symmetric-inclusive``, ``asymmetric``, ``transition``, ``instance``) under ``exact`` or
-``bernoulli`` counting, and returns a :class:`NoisyLabels` with the noisy labels, the mask of
-changed labels, the realized rate and the empirical transition matrix. Unlabelled samples
-(-1) are never touched and never counted. Same seed, same labels.
+``symmetric-inclusive``, ``asymmetric``, ``transition``, ``instance``, ``empirical``) under
+``exact`` or ``bernoulli`` counting, and returns a :class:`NoisyLabels` with the noisy labels,
+the mask of changed labels, the realized rate and the empirical transition matrix.
+Unlabelled samples (-1) are never touched and never counted. Same seed, same labels.
 
 Example:
     >>> from noisyprobe.noise import inject
@@ -23,6 +23,7 @@ import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
 from noisyprobe.noise import asymmetric as _asymmetric  # noqa: F401  (registers the kind)
+from noisyprobe.noise import empirical as _empirical  # noqa: F401
 from noisyprobe.noise import instance as _instance  # noqa: F401
 from noisyprobe.noise import symmetric as _symmetric  # noqa: F401
 from noisyprobe.noise import transition as _transition  # noqa: F401
