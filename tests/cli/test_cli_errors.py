@@ -140,3 +140,27 @@ def test_real_bugs_still_raise(monkeypatch):
     monkeypatch.setattr(fit, "run", boom)
     with pytest.raises(ZeroDivisionError):
         _fit("unused")
+
+
+def test_huge_hidden_size_is_one_line(fs_path, capsys):
+    assert _fit(fs_path, "--method", "mlp", "--param", "hidden=1000000000000") == 2
+    assert "out of memory" in _one_line_error(capsys)
+
+
+class _Payload:
+    pass
+
+
+def test_pickled_weight_file_is_refused_in_one_line(tmp_path):
+    import pickle
+
+    import torch
+
+    from noisyprobe.backbones._weights import load_state_dict
+
+    file = tmp_path / "pytorch_model.bin"
+    torch.save({"w": _Payload()}, file)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        load_state_dict(file)
+    message = system_error_message(info.value)
+    assert "\n" not in message and "pickled" in message
