@@ -164,3 +164,10 @@ def test_pickled_weight_file_is_refused_in_one_line(tmp_path):
         load_state_dict(file)
     message = system_error_message(info.value)
     assert "\n" not in message and "pickled" in message
+
+
+def test_fit_out_under_a_file_is_refused_before_training(fs_path, tmp_path, capsys):
+    (tmp_path / "plain").write_text("x")
+    assert _fit(fs_path, "--out", str(tmp_path / "plain" / "res.json")) == 2
+    captured = capsys.readouterr()
+    assert "not a directory" in captured.err and "mean ± std" not in captured.out

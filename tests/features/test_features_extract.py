@@ -175,3 +175,29 @@ def test_bad_sample_leaves_no_partial_folder(tmp_path):
         )
     assert not (tmp_path / "fs.partial").exists()
     assert not (tmp_path / "fs").exists()
+
+
+class _BadItem(list):
+    """Texts whose sample 45 cannot be read, like a corrupt image file."""
+
+    def __getitem__(self, i):
+        if i == 45:
+            raise NoisyProbeError("bad.png: cannot decode image")
+        return super().__getitem__(i)
+
+
+def test_unreadable_sample_leaves_no_partial_folder(tmp_path):
+    ds = make_dataset()
+    bad = Dataset(
+        name=ds.name,
+        modality="text",
+        classes=ds.classes,
+        items=_BadItem(ds.items),
+        labels=ds.labels,
+        splits=ds.splits,
+        ids=ds.ids,
+        metadata={"source": "test"},
+    )
+    with pytest.raises(NoisyProbeError, match="cannot decode"):
+        extract(bad, HashBackbone(), tmp_path / "fs", chunk_size=10, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -120,6 +120,12 @@ def check_output_file(path: str | os.PathLike[str], *, flag: str = "--out") -> P
         parent = parent.parent
     if not parent.is_dir():
         raise NoisyProbeError(f"{flag} {path}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise NoisyProbeError(f"{flag} {path}: cannot write in {parent} (permission denied)")
+    import tempfile
+
+    try:  # a real probe: os.access says yes to root on a read-only file system
+        fd, probe = tempfile.mkstemp(prefix=".noisyprobe-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise NoisyProbeError(f"{flag} {path}: cannot write in {parent} ({exc.strerror})") from None
     return path
