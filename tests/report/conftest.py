@@ -29,6 +29,11 @@ def _featureset(path: Path, seed: int) -> Path:
     return path
 
 
+@pytest.fixture
+def make_synthetic_ledger():
+    return synthetic.make_synthetic_ledger
+
+
 @pytest.fixture(scope="session")
 def report_inputs(tmp_path_factory):
     """Paths: ledger, two diagnostics JSON files (profiles, small-loss), a study folder."""
