@@ -50,6 +50,11 @@ def build_report(
     path = Path(ledger)
     if not path.is_file():
         raise NoisyProbeError(f"no ledger at {path}")
+    for item in diagnose:  # fail on a bad input before the expensive work
+        extras.read_json(item, what="--diagnose")
+    for item in studies:
+        if not Path(item).is_dir():
+            raise NoisyProbeError(f"--study {item}: not a directory")
     with Ledger(path, readonly=True) as led:
         metric = metric or led.get_meta("metric", "balanced_accuracy")
         runs = led.runs()
