@@ -239,7 +239,7 @@ def check_replaceable(out: Path) -> None:
     for folder, ours in ((out, _is_featureset_file), (_partial_path(out), _is_partial_file)):
         if not folder.exists() and not folder.is_symlink():
             continue
-        if folder.is_symlink() or not folder.is_dir():
+        if not folder.is_dir():
             raise NoisyProbeError(
                 f"{folder} exists and is not a FeatureSet folder; choose another --out"
             )
