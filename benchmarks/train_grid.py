@@ -12,6 +12,7 @@ fp32 matmul peak (``torch.matmul``, same process, same threads).
     python benchmarks/train_grid.py                      # linear grid: lp, gce, elr
     python benchmarks/train_grid.py --methods skd --epochs 10 --baseline-runs 8   # MLP heads
     python benchmarks/train_grid.py --quick              # small and fast
+    python benchmarks/train_grid.py --cli --baseline-runs 8   # `noisyprobe fit`, 40 lp seeds
 
 Two per-run baselines are timed: a loop that slices the feature tensor with each batch's
 indices (the leanest per-run loop) and the usual ``DataLoader(TensorDataset(...))`` loop.
@@ -23,9 +24,15 @@ load affect all of them alike. CPU (process) time is printed next to wall time.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -150,7 +157,7 @@ def train_baseline(
     y_all = torch.from_numpy(run.labels)
     n = x.shape[0]
     state = {"target": torch.zeros(n, num_classes)}
-    perms = epoch_permutations(run.seed, n, config.epochs)
+    perms = epoch_permutations(run.data_order_seed, n, config.epochs)
     if loader:
         sampler = _EpochOrder(perms)
         data = torch.utils.data.TensorDataset(x, y_all, torch.arange(n))
@@ -223,12 +230,27 @@ def main(argv: list[str] | None = None) -> None:
         help="per method, runs of the DataLoader per-run loop (0 to skip; time extrapolated)",
     )
     ap.add_argument("--quick", action="store_true", help="n=2000, d=128, 2 seeds, 5 epochs")
+    ap.add_argument(
+        "--cli",
+        action="store_true",
+        help="time the whole `noisyprobe fit` CLI (40 lp seeds at --cli-rate) instead",
+    )
+    ap.add_argument("--cli-runs", type=int, default=40, help="seeds of the --cli run")
+    ap.add_argument(
+        "--shared-order",
+        action="store_true",
+        help="every run of the grid uses one data order (RunSpec.order_seed=0)",
+    )
+    ap.add_argument("--cli-rate", type=float, default=0.2, help="symmetric noise of --cli")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.n_test, args.d, args.seeds, args.epochs = 2000, 500, 128, 2, 5
     if args.threads is None:
         args.threads = _default_threads()
     torch.set_num_threads(args.threads)
+    if args.cli:
+        cli_main(args)
+        return
     methods = args.methods.split(",")
     rates = [float(r) for r in args.rates.split(",")]
     x, y, xt, yt = make_data(args.n, args.n_test, args.d, args.c)
@@ -243,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
                 inject(y, "symmetric", rate, args.c, seed=1000 + seed).labels,
                 params,
                 tag=f"{m}/{rate}",
+                order_seed=0 if args.shared_order else None,
             )
             for rate in rates
             for seed in range(args.seeds)
@@ -252,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         f"grid: {total} runs = {methods} x rates {rates} x {args.seeds} seeds; "
         f"N={args.n} D={args.d} C={args.c}, {args.epochs} epochs, batch {args.batch_size}, "
         f"torch threads {args.threads} (load average {os.getloadavg()[0]:.1f})"
+        + ("; one shared data order" if args.shared_order else "")
     )
     peak = matmul_peak()
     xs, xts = torch.from_numpy(x), torch.from_numpy(xt)
@@ -314,6 +338,70 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  BA {m:>10} by noise rate  " + "  ".join(cells))
 
 
+def cli_main(args: argparse.Namespace) -> None:
+    """`noisyprobe fit` (subprocess: import, load, train, score, report) vs per-run loops.
+
+    Every seed of ``fit`` has its own data order, so the stack has one order group per run.
+    The per-run loop trains on the same labels (``training_labels``), the same initial weights
+    and data order.
+    """
+    from noisyprobe.features.store import FeatureSet
+    from noisyprobe.train.protocol import Condition, training_labels
+
+    x, y, xt, yt = make_data(args.n, args.n_test, args.d, args.c)
+    fs = FeatureSet(
+        np.concatenate([x, xt]),
+        np.concatenate([y, yt]),
+        ["train"] * len(y) + ["test"] * len(yt),
+    )
+    seeds = list(range(args.cli_runs))
+    print(
+        f"CLI: noisyprobe fit --method lp, {len(seeds)} seeds, symmetric {args.cli_rate}; "
+        f"N={args.n} D={args.d} C={args.c}, {args.epochs} epochs, batch {args.batch_size}, "
+        f"threads {args.threads} (load average {os.getloadavg()[0]:.1f})"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        fs.save(Path(tmp) / "fs")
+        out = Path(tmp) / "fit.json"
+        cmd = [
+            sys.executable, "-m", "noisyprobe", "fit", "--features", str(Path(tmp) / "fs"),
+            "--method", "lp", "--noise", "symmetric", "--rate", str(args.cli_rate),
+            "--seeds", f"0-{len(seeds) - 1}", "--epochs", str(args.epochs),
+            "--batch-size", str(args.batch_size), "--no-progress", "--out", str(out),
+        ]  # fmt: skip
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        cli_wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cli_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        records = {r["seed"]: r for r in json.loads(out.read_text())["runs"]}
+    condition = Condition(noise_kind="symmetric", rate=args.cli_rate)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, standardize=False)
+    sample = seeds if args.baseline_runs is None else _spread(seeds, args.baseline_runs)
+    xs, xts = torch.from_numpy(x), torch.from_numpy(xt)
+    clock, deltas = [0.0, 0.0], []
+    for seed in sample:
+        run = RunSpec("lp", seed, training_labels(fs, condition, seed)[1])
+        t0, c0 = time.perf_counter(), time.process_time()
+        model = train_baseline(run, xs, args.c, config, loader=False)
+        _tick(clock, t0, c0, len(seeds) / len(sample))
+        with torch.no_grad():
+            b = balanced_accuracy(yt, model(xts)[0].argmax(1).numpy(), num_classes=args.c)
+        deltas.append(abs(records[seed]["balanced_accuracy"] - b) * 100)
+    print(f"noisyprobe fit (whole CLI)        : {cli_wall:8.2f} s wall, {cli_cpu:8.2f} s cpu")
+    print(f"per-run loop (tensor indexing)    : {clock[0]:8.2f} s wall, {clock[1]:8.2f} s cpu")
+    print(
+        f"speed ratio vs tensor-indexing loop: {clock[0] / cli_wall:.1f}x wall, "
+        f"{clock[1] / cli_cpu:.1f}x cpu"
+    )
+    print(
+        f"mean |delta balanced accuracy| CLI vs per-run: {np.mean(deltas):.3f} points "
+        f"(max {np.max(deltas):.3f}, {len(deltas)} runs)"
+    )
+
+
 def _default_threads() -> int:
     """Two threads on an idle 2-core machine; one when other processes keep the cores busy.
 
@@ -334,7 +422,7 @@ def _tick(slot: list[float], t0: float, c0: float, scale: float) -> None:
     slot[1] += (time.process_time() - c0) * scale
 
 
-def _spread(runs: list[RunSpec], k: int) -> list[RunSpec]:
+def _spread(runs: list, k: int) -> list:
     idx = np.linspace(0, len(runs) - 1, num=min(k, len(runs))).round().astype(int)
     return [runs[i] for i in sorted(set(idx))]
 

@@ -51,3 +51,30 @@ def test_uneven_groups_use_autograd(monkeypatch):
     runs = [RunSpec("lp", 0, y), RunSpec("lp", 0, y), RunSpec("lp", 1, y)]
     out = train_runs(x, runs, num_classes=2, config=TrainConfig(epochs=2), progress=False)
     assert seen == [None] and len(out) == 3
+
+
+def test_order_seed_shares_batches_and_keeps_each_run_independent():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5)).astype(np.float32)
+    y = (x[:, :3].argmax(1)).astype(np.int64)
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=5e-2)
+    runs = [RunSpec(m, s, y, order_seed=7) for m in ("lp", "gce") for s in (0, 1, 2)]
+    stacked = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    for run, p in zip(runs, stacked):
+        (alone,) = train_runs(x, [run], num_classes=3, config=cfg, progress=False)
+        np.testing.assert_allclose(alone.predict_proba(x), p, atol=2e-5)
+    same = RunSpec("lp", 7, y, order_seed=7)
+    plain = RunSpec("lp", 7, y)
+    a, b = (
+        train_runs(x, [same], num_classes=3, config=cfg, progress=False)[0],
+        train_runs(x, [plain], num_classes=3, config=cfg, progress=False)[0],
+    )
+    np.testing.assert_array_equal(a.predict_proba(x), b.predict_proba(x))
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_order_seed_validated(bad):
+    from noisyprobe.errors import NoisyProbeError
+
+    with pytest.raises(NoisyProbeError, match="order_seed"):
+        RunSpec("lp", 0, np.zeros(3, dtype=np.int64), order_seed=bad)

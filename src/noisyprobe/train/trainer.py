@@ -4,9 +4,10 @@ Runs that share a method, its stack-level hyperparameters and hence a head shape
 as ONE stack: parameters are stacked tensors [R, ...], every step is a handful of batched
 matmuls for all R runs, and one AdamW update covers the whole stack (AdamW is element-wise,
 so each run's update is exactly the one it would get alone). Each run keeps its own seed-
-derived initialisation, data order (runs with the same seed share it, and then share one
-gathered batch and a wide GEMM), labels, method state and early-stopping bookkeeping. The
-feature matrix is shared, never copied per run.
+derived initialisation, data order (runs with the same seed, or the same
+``RunSpec.order_seed``, share it, and then share one gathered batch and a wide GEMM), labels,
+method state and early-stopping bookkeeping. The feature matrix is shared, never copied per
+run. ``lp`` stacks take a closed-form gradient step (:class:`_LinearCE`).
 """
 
 from __future__ import annotations
@@ -235,8 +236,8 @@ def _train_stack(
 ) -> list[TrainedRun]:
     # Runs sharing a seed share their data order; placing them next to each other lets the
     # grouped matmul use plain views of the stacked weights.
-    order_seeds = list(dict.fromkeys(int(s.seed) for s in specs))
-    order = sorted(range(len(specs)), key=lambda i: order_seeds.index(int(specs[i].seed)))
+    order_seeds = list(dict.fromkeys(s.data_order_seed for s in specs))
+    order = sorted(range(len(specs)), key=lambda i: order_seeds.index(specs[i].data_order_seed))
     specs = [specs[i] for i in order]
     labels = [labels[i] for i in order]
     val_labels = [val_labels[i] for i in order] if val_labels is not None else None
@@ -246,7 +247,7 @@ def _train_stack(
     heads, copies = build_heads(method, seeds, d, num_classes, device)
     optimizer = _optimizer(heads, config)
 
-    group = torch.tensor([order_seeds.index(s) for s in seeds])
+    group = torch.tensor([order_seeds.index(s.data_order_seed) for s in specs])
     plan = GroupPlan.build(group, len(order_seeds)).to(device)
     order_gens = [rng.torch_generator(s, rng.ORDER) for s in order_seeds]
     group_dev = group.to(device)
