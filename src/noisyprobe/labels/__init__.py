@@ -1,0 +1,36 @@
+"""Label-issue finder: rank likely-mislabelled samples, estimate the noise rate and transition.
+
+- :func:`audit` (``labels.audit``): ensemble of cross-validated heads, confident-learning
+  counts, prediction-agreement ranking; :func:`audit_featureset` for a FeatureSet folder;
+- :func:`ensemble_probs` (``labels.ensemble``): the out-of-sample probabilities;
+- :func:`estimate_joint`, :func:`transition_from_joint` (``labels.estimate``);
+- :func:`disagreement`, :func:`issue_score` (``labels.agreement``).
+
+Example:
+    >>> from noisyprobe import labels
+    >>> callable(labels.audit)
+    True
+"""
+
+from __future__ import annotations
+
+from noisyprobe._lazy import lazy_exports
+
+_LAZY = {
+    "LabelAudit": "audit",
+    "audit": "audit",
+    "audit_featureset": "audit",
+    "EnsembleProbs": "ensemble",
+    "ensemble_probs": "ensemble",
+    "estimate_joint": "estimate",
+    "issue_counts": "estimate",
+    "transition_from_joint": "estimate",
+    "disagreement": "agreement",
+    "issue_score": "agreement",
+    "margin": "agreement",
+}
+
+__all__ = sorted(_LAZY)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
