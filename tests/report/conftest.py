@@ -52,9 +52,12 @@ def report_inputs(tmp_path_factory):
                  "--no-progress"]) == 0  # fmt: skip
     study = root / "study-pretrain-noise"
     (study / "figures").mkdir(parents=True)
-    (study / "results.json").write_text(
-        json.dumps({"rate": 0.1, "best": "skd", "ok": True, "curve": [1, 2], "cfg": {"lr": 0.1}})
-    )
+    results = {"rate": 0.1, "best": "skd", "ok": True, "curve": [1, 2], "cfg": {"lr": 0.1}}
+    results["table"] = "| level | acc |\n|---|---|\n| 0.1 | 0.9 |"
+    results["findings"] = [{"finding": "slight noise helps", "holds": True, "evidence": "e"}]
+    (study / "results.json").write_text(json.dumps(results))
+    (study / "records").mkdir()
+    (study / "records" / "seed0_rate0.1.json").write_text(json.dumps({"seed": 0, "acc": 0.9}))
     (study / "broken.json").write_text("{not json")
     (study / "notes.txt").write_text("ignored")
     import matplotlib

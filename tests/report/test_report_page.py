@@ -112,8 +112,10 @@ def test_report_escapes_text_and_reads_study_tolerantly(parsed):
     words = " ".join(checker.text)
     assert "broken.json: skipped, not readable JSON" in words
     assert "notes.txt" not in words  # neither a result nor a figure
-    for key in ("rate", "best", "ok", "skd"):
+    for key in ("rate", "best", "ok", "skd", "slight noise helps", "results.json: findings"):
         assert key in words
+    assert "<pre>| level | acc |\n|---|---|" in text  # long text kept as a block
+    assert "1 result files in subfolders" in words and "records/seed0_rate0.1.json" in words
     assert "curve" not in re.findall(r"<td>([^<]*)</td>", text)  # lists are not scalars
 
 

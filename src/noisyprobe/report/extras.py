@@ -199,18 +199,16 @@ def studies(paths: Sequence[str | os.PathLike[str]]) -> str:
         figs = [p for p in files if p.suffix.lower() in MIME]
         if not jsons and not figs:
             body.append(note("No .json, .png or .svg files in this folder."))
-        for p in jsons:
-            rel = p.relative_to(root).as_posix()
-            try:
-                data = json.loads(p.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                body.append(note(f"{rel}: skipped, not readable JSON ({exc})", cls="warn"))
-                continue
-            rows = [[k, _cell(v)] for k, v in scalars(data, depth=0)]
-            if rows:
-                body.append(table(["result", "value"], rows, caption=rel))
-            else:
-                body.append(note(f"{rel}: no top-level scalar results."))
+        top = [p for p in jsons if p.parent == root]
+        nested = [p for p in jsons if p.parent != root]
+        for p in top:
+            body += _study_json(p, root)
+        if nested:
+            inner = "".join(part for p in nested for part in _study_json(p, root))
+            body.append(
+                f"<details><summary>{len(nested)} result files in subfolders</summary>"
+                f"{inner}</details>"
+            )
         for p in figs:
             rel = p.relative_to(root).as_posix()
             if p.stat().st_size > MAX_FIGURE_BYTES:
@@ -218,3 +216,41 @@ def studies(paths: Sequence[str | os.PathLike[str]]) -> str:
                 continue
             body.append(figure(file_uri(p), rel))
     return section("studies", "Studies", body)
+
+
+def _study_json(path: Path, root: Path) -> list[str]:
+    """A study JSON file: its scalars (long text as a block), and lists of records as tables."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [note(f"{rel}: skipped, not readable JSON ({exc})", cls="warn")]
+    items = scalars(data, depth=0)
+    short = [[k, _cell(v)] for k, v in items if not _long_text(v)]
+    out = [table(["result", "value"], short, caption=rel)] if short else []
+    for key, value in items:
+        if _long_text(value):
+            out.append(f"<p><b>{esc(rel)}: {esc(key)}</b></p><pre>{esc(value)}</pre>")
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            records = _records(value)
+            if records:
+                cols = list(dict.fromkeys(k for r in records for k, _ in scalars(r, depth=0)))
+                rows = [[_cell(dict(scalars(r, depth=0)).get(c)) for c in cols] for r in records]
+                out.append(table(cols, rows, caption=f"{rel}: {key}"))
+    if not out:
+        out.append(note(f"{rel}: no top-level scalar results."))
+    return out
+
+
+def _long_text(value: Any) -> bool:
+    return isinstance(value, str) and ("\n" in value or len(value) > 200)
+
+
+def _records(value: Any, *, limit: int = 100) -> list[Mapping[str, Any]]:
+    """A list of flat JSON objects (such as findings), or [] for anything else."""
+    if not isinstance(value, list) or not value or len(value) > limit:
+        return []
+    if not all(isinstance(v, Mapping) and scalars(v, depth=0) for v in value):
+        return []
+    return value

@@ -139,7 +139,7 @@ td.zero{background:#f8d0d0;color:#900;font-weight:600}td.best{background:#d8f0d8
 figure{margin:1em 0}img.fig{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85em;color:#555}p.note{color:#555;font-size:.9em}
 p.warn{color:#900}nav a{margin-right:1em}code{background:#f4f4f4;padding:0 .2em}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;font-size:.8em}
 """
 
 
