@@ -368,7 +368,7 @@ def cli_main(args: argparse.Namespace) -> None:
             "--method", "lp", "--noise", "symmetric", "--rate", str(args.cli_rate),
             "--seeds", f"0-{len(seeds) - 1}", "--epochs", str(args.epochs),
             "--batch-size", str(args.batch_size), "--no-progress", "--out", str(out),
-        ]  # fmt: skip
+        ] + (["--order-seed", "0"] if args.shared_order else [])  # fmt: skip
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -383,7 +383,8 @@ def cli_main(args: argparse.Namespace) -> None:
     xs, xts = torch.from_numpy(x), torch.from_numpy(xt)
     clock, deltas = [0.0, 0.0], []
     for seed in sample:
-        run = RunSpec("lp", seed, training_labels(fs, condition, seed)[1])
+        order = 0 if args.shared_order else None
+        run = RunSpec("lp", seed, training_labels(fs, condition, seed)[1], order_seed=order)
         t0, c0 = time.perf_counter(), time.process_time()
         model = train_baseline(run, xs, args.c, config, loader=False)
         _tick(clock, t0, c0, len(seeds) / len(sample))

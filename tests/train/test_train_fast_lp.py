@@ -78,3 +78,18 @@ def test_order_seed_validated(bad):
 
     with pytest.raises(NoisyProbeError, match="order_seed"):
         RunSpec("lp", 0, np.zeros(3, dtype=np.int64), order_seed=bad)
+
+
+def test_train_condition_passes_order_seed():
+    from noisyprobe.features.store import FeatureSet
+    from noisyprobe.train.protocol import Condition, train_condition
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    fs = FeatureSet(x, (x[:, 0] > 0).astype(np.int64), ["train"] * 30 + ["test"] * 10)
+    cfg = TrainConfig(epochs=1)
+    out = list(
+        train_condition(fs, {"lp": {}}, Condition(), [0, 1], config=cfg, progress=False,
+                        order_seed=5)
+    )  # fmt: skip
+    assert [r.spec.order_seed for r in out] == [5, 5]

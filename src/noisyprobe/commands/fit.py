@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, help="mini-batch size (default: TrainConfig)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--out", help="write all results as JSON here")
+    p.add_argument(
+        "--order-seed",
+        type=int,
+        default=None,
+        help="every seed uses this seed's data order (faster stacks; init and noise stay per seed)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         seeds,
         config=config,
         progress=not args.no_progress,
+        order_seed=args.order_seed,
     )
     print_report(records, fs.classes, title=f"{args.method} on {args.features} ({condition.name})")
     if args.out:

@@ -110,11 +110,14 @@ def train_condition(
     config: Any = None,
     record_history: bool = False,
     progress: bool = True,
+    order_seed: int | None = None,
 ) -> Iterator[ConditionRun]:
     """Train every (method, seed) under one condition in vectorised stacks.
 
     Each seed draws its own training labels (:func:`training_labels`); seeds that train on
-    the same rows (no ``train_size`` subset) share one stack with every method.
+    the same rows (no ``train_size`` subset) share one stack with every method. With
+    ``order_seed`` every run uses that seed's data order (``RunSpec.order_seed``): one
+    gathered batch and one wide GEMM for the whole stack.
 
     Yields:
         A :class:`ConditionRun` per (method, seed), stack by stack.
@@ -128,7 +131,13 @@ def train_condition(
     for group in groups.values():
         idx = draws[group[0]][0]
         specs = [
-            RunSpec(method=m, seed=s, labels=draws[s][1], params=_known_noise(m, p, condition))
+            RunSpec(
+                method=m,
+                seed=s,
+                labels=draws[s][1],
+                params=_known_noise(m, p, condition),
+                order_seed=order_seed,
+            )
             for m, p in methods.items()
             for s in group
         ]
@@ -153,6 +162,7 @@ def run_methods(
     config: Any = None,
     eval_split: str = "test",
     progress: bool = True,
+    order_seed: int | None = None,
 ) -> list[dict[str, Any]]:
     """Train every (method, seed) under one condition in vectorised stacks and score them.
 
@@ -164,6 +174,7 @@ def run_methods(
         config: a :class:`noisyprobe.train.TrainConfig` (default: its defaults).
         eval_split: split scored with the main labels.
         progress: show the trainer's progress bar.
+        order_seed: one data order for every run (see :func:`train_condition`).
 
     Returns:
         One record per run: method, seed, condition name, realized noise rate and every
@@ -177,7 +188,10 @@ def run_methods(
     x_test = np.asarray(fs.features[test_idx])
     y_test = fs.labels[test_idx]
     records: list[dict[str, Any]] = []
-    for trained in train_condition(fs, methods, condition, seeds, config=config, progress=progress):
+    runs = train_condition(
+        fs, methods, condition, seeds, config=config, progress=progress, order_seed=order_seed
+    )
+    for trained in runs:
         metrics = evaluate(y_test, trained.run.predict_proba(x_test), num_classes=fs.num_classes)
         noise = trained.noise
         records.append(
