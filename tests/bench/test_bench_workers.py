@@ -61,26 +61,33 @@ def test_workers_die_with_their_driver(tmp_path, sig):
     cmd = [sys.executable, "-m", "noisyprobe", "bench", str(tmp_path / "grid.yaml")]
     cmd += ["--ledger", str(tmp_path / "l.sqlite"), "--workers", "2", "--threads", "1"]
     cmd += ["--stack-size", "2", "--no-progress", "--no-regime"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    # output to a file, not a pipe: a surviving worker would hold a pipe open
+    log = (tmp_path / "bench.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     workers: set[int] = set()
-    while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        workers |= _children(proc.pid)
-        time.sleep(0.1)
-    assert len(workers) >= 2, proc.stderr.read().decode()[-2000:] if proc.poll() else workers
-    time.sleep(3)  # let them import torch and start training
-    assert proc.poll() is None, "the grid finished before it could be killed: make it larger"
-    t0 = time.monotonic()
-    os.kill(proc.pid, sig)
-    proc.communicate(timeout=60)
-    stopped = time.monotonic() - t0
-    deadline = time.monotonic() + 30
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = [w for w in workers if _alive(w)]
-    for w in left:  # do not leak them into the rest of the test session
-        os.kill(w, signal.SIGKILL)
-    assert not left, f"workers {left} outlived their driver ({sig!r})"
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers |= _children(proc.pid)
+            time.sleep(0.1)
+        assert len(workers) >= 2, (tmp_path / "bench.log").read_text()[-2000:]
+        time.sleep(3)  # let them import torch and start training
+        assert proc.poll() is None, "the grid finished before it could be killed: make it larger"
+        t0 = time.monotonic()
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=60)
+        stopped = time.monotonic() - t0
+        deadline = time.monotonic() + 30
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [w for w in workers if _alive(w)]
+        assert not left, f"workers {left} outlived their driver ({sig!r})"
+    finally:  # never leak processes into the rest of the session
+        for pid in [proc.pid, *workers]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
     if sig == signal.SIGINT:
         assert proc.returncode == 130
     print(f"\n{sig!r}: driver gone after {stopped:.2f} s, {len(workers)} workers gone too")
