@@ -181,6 +181,7 @@ def run_methods(
         metric of :func:`noisyprobe.metrics.evaluate`.
     """
     from noisyprobe.metrics import evaluate
+    from noisyprobe.train.result import predict_proba_runs
 
     if not seeds:
         raise NoisyProbeError("at least one seed is needed")
@@ -191,8 +192,11 @@ def run_methods(
     runs = train_condition(
         fs, methods, condition, seeds, config=config, progress=progress, order_seed=order_seed
     )
-    for trained in runs:
-        metrics = evaluate(y_test, trained.run.predict_proba(x_test), num_classes=fs.num_classes)
+    trained_runs = list(runs)
+    # One batched evaluation per stack (a wide GEMM) instead of one predict_proba per run.
+    probs = predict_proba_runs([t.run for t in trained_runs], x_test)
+    for trained, prob in zip(trained_runs, probs):
+        metrics = evaluate(y_test, prob, num_classes=fs.num_classes)
         noise = trained.noise
         records.append(
             {
