@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from noisyprobe._io import write_json
     from noisyprobe.errors import NoisyProbeError
     from noisyprobe.features.store import FeatureSet
-    from noisyprobe.labels.audit import audit_featureset
+    from noisyprobe.labels.finder import audit_featureset
 
     if args.top < 0:
         raise NoisyProbeError(f"--top: expected a count >= 0, got {args.top}")

@@ -1,6 +1,6 @@
 """Label-issue finder: rank likely-mislabelled samples, estimate the noise rate and transition.
 
-- :func:`audit` (``labels.audit``): ensemble of cross-validated heads, confident-learning
+- :func:`audit` (``labels.finder``): ensemble of cross-validated heads, confident-learning
   counts, prediction-agreement ranking; :func:`audit_featureset` for a FeatureSet folder;
 - :func:`ensemble_probs` (``labels.ensemble``): the out-of-sample probabilities;
 - :func:`estimate_joint`, :func:`transition_from_joint` (``labels.estimate``);
@@ -17,9 +17,9 @@ from __future__ import annotations
 from noisyprobe._lazy import lazy_exports
 
 _LAZY = {
-    "LabelAudit": "audit",
-    "audit": "audit",
-    "audit_featureset": "audit",
+    "LabelAudit": "finder",
+    "audit": "finder",
+    "audit_featureset": "finder",
     "EnsembleProbs": "ensemble",
     "ensemble_probs": "ensemble",
     "estimate_joint": "estimate",
