@@ -17,7 +17,9 @@ flips, the estimated noise rate and its absolute error, then F1 and error ratios
 
     python benchmarks/label_audit.py                    # PadChest MiniLM, seeds 0
     python benchmarks/label_audit.py --seeds 0,1,2
-    python benchmarks/label_audit.py --real ~/.cache/noisyprobe/feats/iu-minilm:labels:auto
+    python benchmarks/label_audit.py --no-injected \
+        --real ~/.cache/noisyprobe/feats/iu-minilm:labels:automatic \
+        --real ~/.cache/noisyprobe/feats/iu-minilm:human_cardiomegaly:automatic_cardiomegaly
 """
 
 from __future__ import annotations
@@ -95,11 +97,14 @@ def main() -> None:
     ap.add_argument("--features", default=DEFAULT)
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--real", action="append", default=[], help="FEATURES:CLEAN_COL:NOISY_COL")
+    ap.add_argument("--no-injected", action="store_true", help="only the --real conditions")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    fs = FeatureSet.load(os.path.expanduser(args.features))
     seeds = [int(s) for s in args.seeds.split(",")]
-    todo = [(*cond, fs.num_classes) for cond in conditions(fs, seeds)]
+    todo = []
+    if not args.no_injected:
+        fs = FeatureSet.load(os.path.expanduser(args.features))
+        todo = [(*cond, fs.num_classes) for cond in conditions(fs, seeds)]
     todo += [real_condition(spec) for spec in args.real]
     head = (
         f"{'condition':<22} {'true':>5} | {'method':<8} {'P':>5} {'R':>5} {'F1':>5} "
