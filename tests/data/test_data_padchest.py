@@ -384,3 +384,30 @@ def test_real_padchest_csv():
     assert min(ds.class_counts("labels", "test")) > 0
     cached = data.get("padchest-reports", path=_REAL_CSV)
     np.testing.assert_array_equal(cached.ids, ds.ids)
+
+
+def test_binary_finding_task_keeps_multi_finding_reports():
+    import pandas as pd
+
+    from noisyprobe.data._padchest_derive import derive_task
+
+    df = pd.DataFrame(
+        {
+            "ImageID": ["a", "b", "c", "d"],
+            "PatientID": ["p", "q", "r", "s"],
+            "Report": ["normal .", "cardiomegal .", "cardiomegal scoliosis .", "scoliosis ."],
+            "MethodLabel": ["Physician", "Physician", "Physician", "RNN_model"],
+            "Labels": [
+                "['normal']",
+                "['cardiomegaly']",
+                "['cardiomegaly', 'scoliosis']",
+                "['scoliosis']",
+            ],
+        }
+    )
+    task = derive_task(df, num_classes=8, seed=0, fractions=(1.0, 0.0, 0.0), finding="cardiomegaly")
+    assert task.classes == ["absent", "present"]
+    assert task.physician.tolist() == [0, 1, 1, -1] and task.rnn.tolist() == [-1, -1, -1, 0]
+    assert task.stats["present_rows"] == 2
+    with pytest.raises(NoisyProbeError, match="option finding: 'fracture' occurs in no report"):
+        derive_task(df, num_classes=2, seed=0, fractions=(1.0, 0.0, 0.0), finding="fracture")

@@ -11,6 +11,9 @@ Pure functions over a table with the official columns; no I/O. The rules:
 3. Reports are compared after whitespace normalisation. Physician rows take precedence:
    among them the first copy of a text is kept; RNN rows whose text occurs among the
    physician rows are dropped (no test text can reach training through the RNN pool).
+   With ``finding`` set, the task is binary instead: every row with a parsable finding set
+   is kept, labelled ``present`` (1) when the set holds ``finding`` and ``absent`` (0)
+   otherwise (multi-finding reports included); ``num_classes`` is then ignored.
 4. Patients are split train/val/test by a seeded hash of ``PatientID``. Physician rows get
    their patient's split; RNN rows form the noisy training pool, so those of val/test
    patients are dropped; then the first copy of each remaining RNN text is kept.
@@ -82,7 +85,12 @@ def parse_findings(text: Any) -> frozenset[str] | None:
 
 
 def derive_task(
-    frame: Any, *, num_classes: int, seed: int, fractions: tuple[float, float, float]
+    frame: Any,
+    *,
+    num_classes: int,
+    seed: int,
+    fractions: tuple[float, float, float],
+    finding: str | None = None,
 ) -> PadChestTask:
     """Apply the module's rules to a DataFrame holding :data:`REQUIRED_COLUMNS`.
 
@@ -111,19 +119,21 @@ def derive_task(
         findings.append(parsed[key])
 
     single = Counter(next(iter(f)) for f in findings if f is not None and len(f) == 1)
-    if len(single) < num_classes:
+    if finding is not None:
+        classes, label = _binary_labels(findings, finding, reports, patients)
+    elif len(single) < num_classes:
         raise NoisyProbeError(
             f"option num_classes: {num_classes} classes asked, but only {len(single)} distinct "
             "single findings exist"
         )
-    ranked = sorted(single.items(), key=lambda kv: (-kv[1], kv[0]))
-    classes = [name for name, _ in ranked[:num_classes]]
-    index = {name: k for k, name in enumerate(classes)}
-
-    label = np.full(n, -1, dtype=np.int64)
-    for i, f in enumerate(findings):
-        if f is not None and len(f) == 1 and reports[i] and patients[i]:
-            label[i] = index.get(next(iter(f)), -1)
+    if finding is None:
+        ranked = sorted(single.items(), key=lambda kv: (-kv[1], kv[0]))
+        classes = [name for name, _ in ranked[:num_classes]]
+        index = {name: k for k, name in enumerate(classes)}
+        label = np.full(n, -1, dtype=np.int64)
+        for i, f in enumerate(findings):
+            if f is not None and len(f) == 1 and reports[i] and patients[i]:
+                label[i] = index.get(next(iter(f)), -1)
     in_task = label >= 0
     is_phys, is_rnn = in_task & (method == PHYSICIAN), in_task & (method == RNN)
 
@@ -148,7 +158,9 @@ def derive_task(
         "missing_reports": sum(not r for r in reports),
         "unknown_method_label": int(np.isin(method, [PHYSICIAN, RNN], invert=True).sum()),
         "single_finding_rows": int(sum(single.values())),
-        "top_single_findings": {name: int(single[name]) for name in classes},
+        "top_single_findings": {name: int(single[name]) for name in classes}
+        if finding is None
+        else {},
         "task_rows": {"physician": int(is_phys.sum()), "rnn": int(is_rnn.sum())},
         "physician_duplicates_dropped": int(is_phys.sum()) - n_phys,
         "rnn_dropped_text_in_physician": int(is_rnn.sum()) - len(rnn_candidates),
@@ -156,6 +168,9 @@ def derive_task(
         "rnn_duplicates_dropped": len(rnn_train) - len(rnn_rows),
         "kept": {"physician": n_phys, "rnn": len(rnn_rows)},
     }
+    if finding is not None:
+        stats["finding"] = finding
+        stats["present_rows"] = int((label == 1).sum())
     return PadChestTask(
         classes=classes,
         texts=[reports[i] for i in rows],
@@ -166,6 +181,23 @@ def derive_task(
         patients=patients[rows],
         stats=stats,
     )
+
+
+def _binary_labels(
+    findings: list[frozenset[str] | None], finding: str, reports: list[str], patients: Any
+) -> tuple[list[str], np.ndarray]:
+    """``absent``/``present`` labels of ``finding`` on every usable row (-1 elsewhere)."""
+    counts = Counter(x for f in findings if f is not None for x in f)
+    if counts[finding] == 0:
+        common = ", ".join(name for name, _ in counts.most_common(8))
+        raise NoisyProbeError(
+            f"option finding: {finding!r} occurs in no report; common findings: {common}"
+        )
+    label = np.full(len(findings), -1, dtype=np.int64)
+    for i, f in enumerate(findings):
+        if f is not None and reports[i] and patients[i]:
+            label[i] = int(finding in f)
+    return ["absent", "present"], label
 
 
 def _first_of_each_text(rows: np.ndarray, reports: list[str]) -> tuple[list[int], set[str]]:

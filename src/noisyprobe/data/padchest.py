@@ -99,6 +99,7 @@ def load(
     seed: Any = 0,
     fractions: Any = (0.7, 0.1, 0.2),
     rnn_limit: Any = None,
+    finding: Any = None,
     download: Any = False,
     use_cache: Any = True,
 ) -> Dataset:
@@ -111,6 +112,8 @@ def load(
         seed: seed of the patient split and of the ``rnn_limit`` sample.
         fractions: train/val/test shares of patients.
         rnn_limit: keep at most this many RNN rows (a seeded sample; nested across limits).
+        finding: a PadChest finding (e.g. ``"cardiomegaly"``): a binary absent/present
+            task over all reports instead of the K-class single-finding task.
         download: fetch the CSV when it is not cached instead of failing.
         use_cache: reuse/write the parsed task in the cache (keyed by CSV sha256 + options).
 
@@ -121,6 +124,9 @@ def load(
     seed = as_int(seed, "seed", minimum=0)
     fractions = as_fractions(fractions)
     rnn_limit = as_optional_int(rnn_limit, "rnn_limit", minimum=0)
+    finding = _as_finding(finding)
+    if finding is not None:
+        num_classes = 2
     csv_path = _source(path, download=bool(download))
     sha = sha256_file(csv_path)
     key_material = {
@@ -130,10 +136,16 @@ def load(
         "seed": seed,
         "fractions": list(fractions),
     }
+    if finding is not None:
+        key_material["finding"] = finding
     task = _read_cached_task(key_material) if use_cache else None
     if task is None:
         task = derive_task(
-            _read_csv(csv_path), num_classes=num_classes, seed=seed, fractions=fractions
+            _read_csv(csv_path),
+            num_classes=num_classes,
+            seed=seed,
+            fractions=fractions,
+            finding=finding,
         )
         if use_cache:
             _write_cached_task(key_material, task)
@@ -152,7 +164,7 @@ def load(
         splits=splits,
         ids=task.ids[rows],
         extra_labels={"rnn": rnn},
-        asymmetric_map=asymmetric_map(task.classes),
+        asymmetric_map=None if finding is not None else asymmetric_map(task.classes),
         metadata={
             "source": str(csv_path.resolve()),
             "sha256": sha,
@@ -161,6 +173,7 @@ def load(
                 "seed": seed,
                 "fractions": list(fractions),
                 "rnn_limit": rnn_limit,
+                "finding": finding,
             },
             "derivation_version": DERIVATION_VERSION,
             "label_columns": {"labels": "Physician", "rnn": "RNN_model"},
@@ -168,6 +181,14 @@ def load(
             "derivation": task.stats,
         },
     )
+
+
+def _as_finding(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    if not isinstance(value, str):
+        raise NoisyProbeError(f"option finding: expected a finding name, got {value!r}")
+    return value.strip()
 
 
 def _source(path: Any, *, download: bool) -> Path:
