@@ -186,7 +186,7 @@ def interval_correlation(
         >>> c = np.array([0.0, 0.1, 0.5, 0.5, 0.9, 1.0])
         >>> r = interval_correlation(c, 1 - c, intervals=3)
         >>> round(r["pearson_r"], 6), round(r["slope"], 6)
-        (-1.0, -1.0)
+        (-1.0, -0.9)
     """
     from scipy.stats import linregress
 
