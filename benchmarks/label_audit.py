@@ -89,7 +89,7 @@ def real_condition(spec: str):
     yn = fs.label_column(None if noisy == "labels" else noisy)
     rows = np.flatnonzero((yc >= 0) & (yn >= 0))
     x = np.asarray(fs.features[rows], dtype=np.float64)
-    return f"real {noisy} vs {clean}", x, yn[rows], yn[rows] != yc[rows], fs.num_classes
+    return f"real {noisy}", x, yn[rows], yn[rows] != yc[rows], fs.num_classes
 
 
 def main() -> None:
@@ -132,10 +132,12 @@ def main() -> None:
                 f"{rate:6.3f} {err:6.3f} {sec:4.0f}",
                 flush=True,
             )
-        f1_ratio = prf(out["ours"][0], truth)[2] / max(prf(out["cleanlab"][0], truth)[2], 1e-12)
-        base_err = max(abs(out["cleanlab"][1] - truth.mean()), 1e-12)
-        err_ratio = abs(out["ours"][1] - truth.mean()) / base_err
-        print(f"{'':<28} ours/cleanlab: F1 x{f1_ratio:.3f}, |err| x{err_ratio:.3f}", flush=True)
+        base_f1 = prf(out["cleanlab"][0], truth)[2]
+        base_err = abs(out["cleanlab"][1] - truth.mean())
+        f1_ratio = f"x{prf(out['ours'][0], truth)[2] / base_f1:.3f}" if base_f1 > 0 else "n/a"
+        err = abs(out["ours"][1] - truth.mean())
+        err_ratio = f"x{err / base_err:.3f}" if base_err > 0 else "n/a"
+        print(f"{'':<28} ours/cleanlab: F1 {f1_ratio}, |err| {err_ratio}", flush=True)
     print()
     for method, vals in totals.items():
         if vals:

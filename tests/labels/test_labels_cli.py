@@ -15,7 +15,7 @@ from noisyprobe.features.store import FeatureSet
 def noisy_featureset(tmp_path):
     rng = np.random.default_rng(0)
     y = np.arange(300) % 3
-    x = (rng.normal(size=(300, 6)) + 6 * np.eye(3, 6)[y]).astype(np.float32)
+    x = (rng.normal(size=(300, 6)) + 4 * np.eye(3, 6)[y]).astype(np.float32)
     weak = y.copy()
     weak[:30] = (y[:30] + 1) % 3
     path = tmp_path / "fs"
