@@ -88,6 +88,7 @@ def findings(summary: Mapping[str, Any], levels: Sequence[float]) -> list[dict[s
     slight = [i for i, r in enumerate(levels) if 0 < r <= 0.1]
     for task in ("id_full", "id_fewshot"):
         acc = _series(summary, levels, "accuracy", task, "lp")
+        sd = _std(summary, levels, "accuracy", task, "lp")
         if slight and np.isfinite(acc).all():
             best = max(slight, key=lambda i: acc[i])
             out.append(
@@ -96,7 +97,7 @@ def findings(summary: Mapping[str, Any], levels: Sequence[float]) -> list[dict[s
                     f"({task}, lp)",
                     "holds": bool(acc[best] > acc[0]),
                     "evidence": f"lp accuracy {acc[0]:.4f} at 0% vs "
-                    f"{acc[best]:.4f} at {levels[best]:g}",
+                    f"{acc[best]:.4f} at {levels[best]:g} (seed sd {sd[0]:.4f} / {sd[best]:.4f})",
                 }
             )
     ood = _ood_tasks(summary)
