@@ -13,7 +13,9 @@ Baselines on the same features, in the same process:
   l2=1e-2), issues = confident class differs from the label.
 
 Printed per condition: precision / recall / F1 of the flagged samples against the injected
-flips, the estimated noise rate and its absolute error, then F1 and error ratios ours/cleanlab.
+flips, the estimated noise rate and its absolute error, the transition matrix's error (T-L1:
+mean over true classes of the L1 distance between estimated and realized rows), then F1 and
+error ratios ours/cleanlab.
 
     python benchmarks/label_audit.py                    # PadChest MiniLM, seeds 0
     python benchmarks/label_audit.py --seeds 0,1,2
@@ -34,7 +36,8 @@ import torch
 
 from noisyprobe.features.store import FeatureSet
 from noisyprobe.labels import audit
-from noisyprobe.noise import inject
+from noisyprobe.labels.estimate import transition_from_joint
+from noisyprobe.noise import estimate_transition, inject
 
 DEFAULT = "~/.cache/noisyprobe/features/padchest-reports-minilm-rnn1500"
 
@@ -46,7 +49,7 @@ def prf(flagged: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     return p, r, 2 * p * r / max(p + r, 1e-12)
 
 
-def run_cleanlab(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+def run_cleanlab(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     from cleanlab.count import estimate_joint
     from cleanlab.filter import find_label_issues
     from sklearn.linear_model import LogisticRegression
@@ -57,15 +60,15 @@ def run_cleanlab(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
         p = cross_val_predict(LogisticRegression(max_iter=1000), x, y, cv=5, method="predict_proba")
         issues = find_label_issues(y, p)
         joint = estimate_joint(y, p)
-    return issues, float(1 - np.trace(joint))
+    return issues, float(1 - np.trace(joint)), transition_from_joint(joint)
 
 
-def run_regime(x: np.ndarray, y: np.ndarray, c: int) -> tuple[np.ndarray, float]:
+def run_regime(x: np.ndarray, y: np.ndarray, c: int) -> tuple[np.ndarray, float, np.ndarray]:
     from noisyprobe.select.confident import estimate_noise
     from noisyprobe.select.probe import cross_val_probs
 
     est = estimate_noise(y, cross_val_probs(x, y, c, folds=5, l2=1e-2, seed=0), c)
-    return est.issues, est.noise_rate
+    return est.issues, est.noise_rate, transition_from_joint(est.joint)
 
 
 def conditions(fs: FeatureSet, seeds: list[int]):
@@ -73,13 +76,13 @@ def conditions(fs: FeatureSet, seeds: list[int]):
     x = np.asarray(fs.features[rows], dtype=np.float64)
     y = fs.labels[rows]
     pm = {int(k): int(v) for k, v in (fs.metadata.get("asymmetric_map") or {}).items()}
-    yield "clean", x, y, np.zeros(y.size, bool)
+    yield "clean", x, y, np.zeros(y.size, bool), np.eye(fs.num_classes)
     for kind in ("symmetric", "asymmetric"):
         for rate in (0.2, 0.4):
             for seed in seeds:
                 extra = {"pair_map": pm} if kind == "asymmetric" and pm else {}
                 nl = inject(y, kind, rate, fs.num_classes, seed, **extra)
-                yield f"{kind}@{rate} s{seed}", x, nl.labels, nl.is_noisy
+                yield f"{kind}@{rate} s{seed}", x, nl.labels, nl.is_noisy, nl.transition
 
 
 def real_condition(spec: str):
@@ -89,7 +92,8 @@ def real_condition(spec: str):
     yn = fs.label_column(None if noisy == "labels" else noisy)
     rows = np.flatnonzero((yc >= 0) & (yn >= 0))
     x = np.asarray(fs.features[rows], dtype=np.float64)
-    return f"real {noisy}", x, yn[rows], yn[rows] != yc[rows], fs.num_classes
+    truth = estimate_transition(yc[rows], yn[rows], fs.num_classes)
+    return f"real {noisy}", x, yn[rows], yn[rows] != yc[rows], truth, fs.num_classes
 
 
 def main() -> None:
@@ -108,28 +112,29 @@ def main() -> None:
     todo += [real_condition(spec) for spec in args.real]
     head = (
         f"{'condition':<22} {'true':>5} | {'method':<8} {'P':>5} {'R':>5} {'F1':>5} "
-        f"{'rate':>6} {'|err|':>6} {'sec':>4}"
+        f"{'rate':>6} {'|err|':>6} {'T-L1':>5} {'sec':>4}"
     )
     print(head)
     print("-" * len(head))
-    totals: dict[str, list[tuple[float, float]]] = {"ours": [], "cleanlab": [], "regime": []}
-    for name, x, y, truth, c in todo:
+    totals: dict[str, list[tuple[float, float, float]]] = {"ours": [], "cleanlab": [], "regime": []}
+    for name, x, y, truth, t_true, c in todo:
         out = {}
         t0 = time.perf_counter()
         a = audit(x, y, c)
-        out["ours"] = (a.issues, a.noise_rate, time.perf_counter() - t0)
+        out["ours"] = (a.issues, a.noise_rate, a.transition, time.perf_counter() - t0)
         t0 = time.perf_counter()
         out["cleanlab"] = (*run_cleanlab(x, y), time.perf_counter() - t0)
         t0 = time.perf_counter()
         out["regime"] = (*run_regime(x, y, c), time.perf_counter() - t0)
-        for method, (issues, rate, sec) in out.items():
+        for method, (issues, rate, t_est, sec) in out.items():
+            t_l1 = float(np.abs(t_est - t_true).sum(axis=1).mean())
             p, r, f1 = prf(issues, truth)
             err = abs(rate - truth.mean())
             if truth.any():
-                totals[method].append((f1, err))
+                totals[method].append((f1, err, t_l1))
             print(
                 f"{name:<22} {truth.mean():5.3f} | {method:<8} {p:5.3f} {r:5.3f} {f1:5.3f} "
-                f"{rate:6.3f} {err:6.3f} {sec:4.0f}",
+                f"{rate:6.3f} {err:6.3f} {t_l1:5.3f} {sec:4.0f}",
                 flush=True,
             )
         base_f1 = prf(out["cleanlab"][0], truth)[2]
@@ -141,8 +146,11 @@ def main() -> None:
     print()
     for method, vals in totals.items():
         if vals:
-            f1, err = np.mean(vals, axis=0)
-            print(f"mean over noisy conditions: {method:<8} F1 {f1:.3f}  |rate err| {err:.3f}")
+            f1, err, t_l1 = np.mean(vals, axis=0)
+            print(
+                f"mean over noisy conditions: {method:<8} F1 {f1:.3f}  |rate err| {err:.3f}  "
+                f"T-L1 {t_l1:.3f}"
+            )
 
 
 if __name__ == "__main__":
