@@ -69,3 +69,19 @@ def test_equals_sentence_transformers(shared_backbone):
     ref = SentenceTransformer(str(bb.path), device="cpu").encode(texts, convert_to_numpy=True)
     cos = (ours * ref).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(ref, axis=1)
     assert ours.shape == (len(texts), 768) and cos.min() >= 0.9999
+
+
+def test_model_dir_joins_once_into_the_model_cache(tmp_path, monkeypatch):
+    parts = _split_archive(tmp_path)
+    monkeypatch.setattr(mpnet, "part_files", lambda: parts)
+    monkeypatch.setenv("NOISYPROBE_MODEL_CACHE", str(tmp_path / "models"))
+    built = mpnet.model_dir()
+    assert built.parent == tmp_path / "models" and built.name.startswith("all-mpnet-base-v2-")
+    assert (built / "model.safetensors").is_file()
+    (built / "config.json").write_text("{}")  # the real archive has one
+
+    def must_not_join(*args):
+        raise AssertionError("joined again")
+
+    monkeypatch.setattr(mpnet, "join_parts", must_not_join)
+    assert mpnet.model_dir() == built

