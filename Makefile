@@ -29,9 +29,12 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# the real PadChest CSV (cached after the first time) so the real-data tests run too
+# the real PadChest CSV, IU reports and label files (cached after the first time) so the
+# real-data tests run too
 test: lint
 	$(BIN)/noisyprobe datasets fetch padchest-reports
+	$(BIN)/noisyprobe datasets fetch iu-xray-reports
+	$(BIN)/python -m noisyprobe.noise._empirical_measure > /dev/null  # caches NIH/VinDr label files
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
