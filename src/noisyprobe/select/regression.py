@@ -1,0 +1,67 @@
+"""Ridge selector: per-method ridge regression of regret on standardised regime features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from noisyprobe.errors import NoisyProbeError
+from noisyprobe.select.recommender import KNNSelector, Recommendation
+from noisyprobe.select.regime import REGIME_FEATURES
+
+
+class RidgeSelector(KNNSelector):
+    """Predict each method's regret by ridge regression on the regime features.
+
+    The intercept is the method's mean training regret (not penalised), so a large
+    ``alpha`` shrinks every prediction to the best fixed method's choice.
+
+    Args:
+        alpha: ridge penalty (> 0) on the standardised features.
+        k: neighbours still reported in the recommendation.
+        features: regime features used.
+
+    Example:
+        >>> regimes = np.array([[0.0], [0.1], [0.4], [0.5]])
+        >>> regrets = np.array([[0.0, 3.0], [0.5, 2.0], [6.0, 0.0], [5.0, 1.0]])
+        >>> sel = RidgeSelector(alpha=0.1, features=["noise_rate"])
+        >>> sel.fit(regimes, regrets, ["lp", "elr"]).recommend({"noise_rate": 0.45}).method
+        'elr'
+    """
+
+    def __init__(
+        self, *, alpha: float = 1.0, k: int = 5, features: Sequence[str] = REGIME_FEATURES
+    ) -> None:
+        super().__init__(k=k, features=features)
+        if not isinstance(alpha, (int, float)) or not alpha > 0:
+            raise NoisyProbeError(f"alpha: expected a positive number, got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def fit(self, regimes, regrets, methods, names=None) -> RidgeSelector:  # noqa: D102
+        super().fit(regimes, regrets, methods, names)
+        x, y = self.x_, self.regrets_
+        self.intercept_ = y.mean(axis=0)
+        gram = x.T @ x + self.alpha * np.eye(x.shape[1])
+        self.coef_ = np.linalg.solve(gram, x.T @ (y - self.intercept_))
+        return self
+
+    def predict(self, regime: Mapping[str, float]) -> np.ndarray:
+        """Predicted regret [m] of every method."""
+        z = self._standardise(self._vector(regime)[None, :])[0]
+        return self.intercept_ + z @ self.coef_
+
+    def recommend(self, regime: Mapping[str, float]) -> Recommendation:
+        """The method with the lowest predicted regret (first in method order on ties)."""
+        if not hasattr(self, "coef_"):
+            raise NoisyProbeError("the selector is not fitted")
+        pred = self.predict(regime)
+        idx, dist = self.neighbours(regime)
+        best = int(np.argmin(pred))
+        return Recommendation(
+            method=self.methods_[best],
+            expected_regret=float(pred[best]),
+            predicted={m: float(v) for m, v in zip(self.methods_, pred)},
+            neighbours=[self.names_[i] for i in idx],
+            distances=[float(d) for d in dist],
+        )
