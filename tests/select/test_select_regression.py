@@ -23,3 +23,19 @@ def test_ridge_picks_the_always_winner():
     regrets = np.stack([np.zeros(30), 2 + rng.uniform(size=30)], axis=1)
     sel = RidgeSelector(features=["noise_rate"]).fit(x, regrets, ["win", "lose"])
     assert all(sel.recommend({"noise_rate": float(v)}).method == "win" for v in x[:, 0])
+
+
+def test_leave_one_dataset_out_ridge_beats_fixed_on_regime_rule():
+    import pandas as pd
+
+    from noisyprobe.select.regime import REGIME_FEATURES
+    from noisyprobe.select.validate import TrainingTable, leave_one_dataset_out
+
+    rate = np.tile(np.linspace(0, 0.6, 10), 3)
+    x = np.zeros((30, len(REGIME_FEATURES)))
+    x[:, REGIME_FEATURES.index("noise_rate")] = rate
+    regrets = np.stack([10 * rate, (3 - 5 * rate).clip(0)], axis=1)
+    conds = pd.DataFrame({"dataset": np.repeat(list("abc"), 10), "name": map(str, range(30))})
+    table = TrainingTable(conds, x, regrets, ["a", "b"], "balanced_accuracy")
+    v = leave_one_dataset_out(table, model="ridge", features=["noise_rate"])
+    assert v.model == "ridge" and v.selector < v.best_on_train

@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ledger", help="benchmark ledger (from noisyprobe bench)")
     p.add_argument("--validate", metavar="LEDGER", help="leave-one-dataset-out validation")
     p.add_argument("--k", type=int, default=5, help="nearest conditions (default 5)")
+    p.add_argument(
+        "--model",
+        choices=("knn", "ridge"),
+        default="knn",
+        help="selector model for --validate: k-nearest conditions or per-method ridge",
+    )
     p.add_argument("--metric", help="metric of the regret (default: the ledger's)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
@@ -35,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         from noisyprobe.select.validate import leave_one_dataset_out, validation_markdown
 
         table = training_table(args.validate, metric=args.metric)
-        print(validation_markdown(leave_one_dataset_out(table, k=args.k)))
+        print(validation_markdown(leave_one_dataset_out(table, k=args.k, model=args.model)))
         return 0
     if not args.features or not args.ledger:
         raise NoisyProbeError("give --features DIR and --ledger LEDGER (or --validate LEDGER)")

@@ -45,10 +45,15 @@ class Validation:
     fixed_max: dict[str, float]
     methods: list[str]
     metric: str
+    model: str = "knn"
 
 
 def leave_one_dataset_out(
-    table: TrainingTable, *, k: int = 5, features: Sequence[str] = REGIME_FEATURES
+    table: TrainingTable,
+    *,
+    k: int = 5,
+    features: Sequence[str] = REGIME_FEATURES,
+    model: str = "knn",
 ) -> Validation:
     """Validate the selector by holding out one dataset at a time.
 
@@ -67,6 +72,8 @@ def leave_one_dataset_out(
     """
     import pandas as pd
 
+    if model not in ("knn", "ridge"):
+        raise NoisyProbeError(f"model: expected knn or ridge, got {model!r}")
     datasets = list(dict.fromkeys(table.conditions["dataset"]))
     if len(datasets) < 2:
         raise NoisyProbeError(
@@ -81,7 +88,13 @@ def leave_one_dataset_out(
     for held in datasets:
         test = ds == held
         train = ~test
-        selector = KNNSelector(k=k, features=features).fit(
+        if model == "ridge":
+            from noisyprobe.select.regression import RidgeSelector
+
+            selector: KNNSelector = RidgeSelector(k=k, features=features)
+        else:
+            selector = KNNSelector(k=k, features=features)
+        selector = selector.fit(
             table.regimes[train][:, cols], table.regrets[train], table.methods, names[train]
         )
         fallback = int(np.argmin(table.regrets[train].mean(axis=0)))
@@ -113,6 +126,7 @@ def leave_one_dataset_out(
         fixed_max={m: float(v) for m, v in zip(table.methods, held_regrets.max(axis=0))},
         methods=list(table.methods),
         metric=table.metric,
+        model=model,
     )
 
 
@@ -122,7 +136,11 @@ def validation_markdown(v: Validation) -> str:
 
     n = len(v.picks)
     rows = [
-        ["selector (k-nearest conditions)", f"{v.selector:.2f}", f"{v.selector_max:.2f}"],
+        [
+            "selector (k-nearest conditions)" if v.model == "knn" else "selector (ridge on regime)",
+            f"{v.selector:.2f}",
+            f"{v.selector_max:.2f}",
+        ],
         [
             "best fixed method on the training datasets",
             f"{v.best_on_train:.2f}",
