@@ -38,10 +38,16 @@ def run(args: argparse.Namespace) -> int:
         if args.features:
             raise NoisyProbeError("--validate takes only the ledger (no --features)")
         from noisyprobe.select.training import training_table
-        from noisyprobe.select.validate import leave_one_dataset_out, validation_markdown
+        from noisyprobe.select.validate import (
+            guidance_markdown,
+            leave_one_dataset_out,
+            validation_markdown,
+        )
 
         table = training_table(args.validate, metric=args.metric)
         print(validation_markdown(leave_one_dataset_out(table, k=args.k, model=args.model)))
+        print()
+        print(guidance_markdown(table))
         return 0
     if not args.features or not args.ledger:
         raise NoisyProbeError("give --features DIR and --ledger LEDGER (or --validate LEDGER)")

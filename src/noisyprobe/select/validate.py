@@ -177,3 +177,40 @@ def validation_markdown(v: Validation) -> str:
     )
     out.append("")
     return "\n".join(out)
+
+
+def _band(rate: float) -> str:
+    if not rate > 0:
+        return "0"
+    return "<=0.25" if rate <= 0.25 else ">0.25"
+
+
+def guidance_markdown(table: TrainingTable) -> str:
+    """Per-regime guidance: noise kind x rate band -> lowest-mean-regret method.
+
+    Example:
+        >>> import pandas as pd
+        >>> conds = pd.DataFrame({"noise": ["symmetric"] * 2, "rate": [0.2, 0.4]})
+        >>> t = TrainingTable(conds, np.zeros((2, 1)), np.array([[0.0, 1.0], [2.0, 0.0]]),
+        ...                   ["lp", "elr"], "balanced_accuracy")
+        >>> "| symmetric | >0.25 | 1 | elr | 0.00 |" in guidance_markdown(t)
+        True
+    """
+    noise = table.conditions["noise"].astype(str).to_numpy()
+    bands = np.array([_band(float(r)) for r in table.conditions["rate"].fillna(0.0)])
+    lines = [
+        "## Per-regime guidance (all ledger conditions)",
+        "",
+        "| noise | rate | N | best method | mean regret (pp) | runner-up |",
+        "|---|---|--:|---|--:|---|",
+    ]
+    for kind, band in sorted(set(zip(noise, bands))):
+        rows = (noise == kind) & (bands == band)
+        mean = table.regrets[rows].mean(axis=0)
+        order = np.argsort(mean, kind="stable")
+        second = f"{table.methods[order[1]]} ({mean[order[1]]:.2f})" if len(order) > 1 else "-"
+        lines.append(
+            f"| {kind} | {band} | {int(rows.sum())} | {table.methods[order[0]]} "
+            f"| {mean[order[0]]:.2f} | {second} |"
+        )
+    return "\n".join(lines)
