@@ -91,6 +91,8 @@ class MiniLM(Backbone):
     name = "minilm"
     modality = "text"
     dim = 384
+    model_name = "sentence-transformers/all-MiniLM-L6-v2"
+    tokenizer_name = "bert-base-uncased wordpiece (model's tokenizer.json)"
 
     def __init__(
         self,
@@ -107,21 +109,25 @@ class MiniLM(Backbone):
         for module in ("transformers", "tokenizers"):
             if importlib.util.find_spec(module) is None:
                 raise MissingExtraError(module, "text")
-        self.path = model_dir()
+        self.path = self._model_dir()
         settings = read_sentence_config(self.path)
         self.max_seq_length = settings["max_seq_length"]
         self.pooling = settings["pooling"]
         self.normalize = settings["normalize"]
         self.fingerprint = fingerprint_files([self.path / "model.safetensors"])
         self.preprocessing = {
-            "model": "sentence-transformers/all-MiniLM-L6-v2",
-            "tokenizer": "bert-base-uncased wordpiece (model's tokenizer.json)",
+            "model": self.model_name,
+            "tokenizer": self.tokenizer_name,
             "max_seq_length": self.max_seq_length,
             "pooling": self.pooling,
             "normalize": self.normalize,
         }
         self._tokenizer: Any = None
         self._forward: Any = None
+
+    def _model_dir(self) -> Path:
+        """The local sentence-transformers folder this encoder reads."""
+        return model_dir()
 
     def _load(self) -> None:
         os.environ["HF_HUB_OFFLINE"] = "1"

