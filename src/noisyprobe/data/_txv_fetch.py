@@ -7,16 +7,12 @@ the PadChest fetch) into a temporary folder; only the named members are extracte
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-import zipfile
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from noisyprobe._io import atomic_path, cache_dir
-from noisyprobe.data._padchest_fetch import pip_download
-from noisyprobe.errors import NoisyProbeError
+from noisyprobe._io import cache_dir
+from noisyprobe.data._padchest_fetch import extract_wheel_member, pip_download
 
 PREFIX = "torchxrayvision/data/"
 
@@ -53,14 +49,4 @@ def fetch_members(names: Sequence[str], *, force: bool = False) -> dict[str, Pat
 def extract(wheel: Path, name: str, target: Path) -> Path:
     """Copy member ``data/<name>`` of ``wheel`` to ``target`` atomically (CRC checked)."""
     member = PREFIX + name
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            try:
-                info = zf.getinfo(member)
-            except KeyError:
-                raise NoisyProbeError(f"{wheel.name} does not contain {member}") from None
-            with atomic_path(target) as tmp, zf.open(info) as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst, length=1 << 20)
-    except (zipfile.BadZipFile, OSError, zlib.error) as exc:
-        raise NoisyProbeError(f"cannot extract {member} from {wheel}: {exc}") from None
-    return target
+    return extract_wheel_member(wheel, member, target, what=member)
