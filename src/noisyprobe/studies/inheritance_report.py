@@ -52,13 +52,16 @@ def summarize(records: Sequence[Mapping[str, Any]], levels: Sequence[float]) -> 
     return out
 
 
-def _series(summary: Mapping[str, Any], levels: Sequence[float], *path: str) -> np.ndarray:
+def _series(
+    summary: Mapping[str, Any], levels: Sequence[float], *path: str, stat: str = "mean"
+) -> np.ndarray:
+    """Per level, the ``stat`` (``"mean"`` or ``"std"``) at ``path``; NaN where absent."""
     vals = []
     for level in levels:
         node: Any = summary.get(f"{float(level):g}")
         for key in path:
             node = node.get(key) if isinstance(node, Mapping) else None
-        vals.append(np.nan if node is None or node["mean"] is None else node["mean"])
+        vals.append(np.nan if node is None or node[stat] is None else node[stat])
     return np.asarray(vals, dtype=np.float64)
 
 
@@ -88,7 +91,7 @@ def findings(summary: Mapping[str, Any], levels: Sequence[float]) -> list[dict[s
     slight = [i for i, r in enumerate(levels) if 0 < r <= 0.1]
     for task in ("id_full", "id_fewshot"):
         acc = _series(summary, levels, "accuracy", task, "lp")
-        sd = _std(summary, levels, "accuracy", task, "lp")
+        sd = _series(summary, levels, "accuracy", task, "lp", stat="std")
         if slight and np.isfinite(acc).all():
             best = max(slight, key=lambda i: acc[i])
             out.append(
@@ -251,7 +254,7 @@ def write_figures(
     for ax, task in zip(axes[0], tasks):
         for m in methods:
             mean = _series(summary, levels, "accuracy", task, m)
-            std = _std(summary, levels, "accuracy", task, m)
+            std = _series(summary, levels, "accuracy", task, m, stat="std")
             ax.errorbar(x, mean * 100, yerr=std * 100, marker="o", capsize=2, label=m)
         ax.set_title(task)
         ax.set_xlabel("pretraining noise %")
@@ -264,7 +267,7 @@ def write_figures(
             ax.errorbar(
                 x,
                 _series(summary, levels, "diagnostics", dom, key),
-                yerr=_std(summary, levels, "diagnostics", dom, key),
+                yerr=_series(summary, levels, "diagnostics", dom, key, stat="std"),
                 marker="o",
                 capsize=2,
                 label=dom,
@@ -275,7 +278,7 @@ def write_figures(
     axes[4].errorbar(
         x,
         _series(summary, levels, "memorised") * 100,
-        yerr=_std(summary, levels, "memorised") * 100,
+        yerr=_series(summary, levels, "memorised", stat="std") * 100,
         marker="o",
         capsize=2,
     )
@@ -283,16 +286,6 @@ def write_figures(
     axes[4].set_xlabel("pretraining noise %")
     written.append(_save(fig, plt, Path(out) / "diagnostics.png", atomic_path))
     return written
-
-
-def _std(summary: Mapping[str, Any], levels: Sequence[float], *path: str) -> np.ndarray:
-    vals = []
-    for level in levels:
-        node: Any = summary.get(f"{float(level):g}")
-        for key in path:
-            node = node.get(key) if isinstance(node, Mapping) else None
-        vals.append(np.nan if node is None or node["std"] is None else node["std"])
-    return np.asarray(vals, dtype=np.float64)
 
 
 def _save(fig: Any, plt: Any, path: Path, atomic_path: Any) -> str:
