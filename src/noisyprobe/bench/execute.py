@@ -54,6 +54,7 @@ def _condition(item: dict[str, Any], label_column: str | None):
         noise_kind=item["noise_kind"],
         rate=float(item["rate"]),
         counting=item["counting"],
+        noise_options=item.get("noise_options") or {},
     )
 
 

@@ -62,9 +62,14 @@ def default_path(entry: FeatureSetEntry) -> Path:
 def resolve(entry: FeatureSetEntry, *, progress: bool = True) -> FeatureSetInfo:
     """Describe an entry's FeatureSet, extracting it first if it is a missing dataset x backbone.
 
+    A view entry (``labels``, renamed ``label_columns`` or ``classes``) resolves the FeatureSet
+    it relabels first, then derives the view next to it (``bench.views``): no re-encoding.
+
     Raises:
         NoisyProbeError: a ``path``-only entry whose folder holds no FeatureSet.
     """
+    if entry.is_view:
+        return _resolve_view(entry, progress=progress)
     path = entry.path if entry.path is not None else default_path(entry)
     if (path / "manifest.json").exists() or entry.dataset is None:
         if entry.dataset is None and not path.exists():
@@ -89,6 +94,27 @@ def resolve(entry: FeatureSetEntry, *, progress: bool = True) -> FeatureSetInfo:
         options={"split": list(entry.splits) if entry.splits else None, "limit": entry.limit},
     )
     return describe(entry.name, path)
+
+
+def _resolve_view(entry: FeatureSetEntry, *, progress: bool) -> FeatureSetInfo:
+    from dataclasses import replace
+
+    from noisyprobe.bench.views import derive_view, view_path
+
+    base = resolve(replace(entry, labels=None, column_sources=(), classes=None), progress=progress)
+    recipe = {
+        "labels": entry.labels,
+        "columns": [list(pair) for pair in entry.column_sources],
+        "classes": list(entry.classes) if entry.classes is not None else None,
+    }
+    out = view_path(base.path, base.fingerprint, recipe)
+    try:
+        derive_view(
+            base.path, out, labels=entry.labels, columns=entry.column_sources, classes=entry.classes
+        )
+    except NoisyProbeError as exc:
+        raise NoisyProbeError(f"featuresets.{entry.name}.{exc}") from None
+    return describe(entry.name, out)
 
 
 def validate(info: FeatureSetInfo, spec: GridSpec) -> None:

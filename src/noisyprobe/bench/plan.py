@@ -67,6 +67,7 @@ def plan_stacks(
                             "rate": r.rate,
                             "counting": r.counting,
                             "seed": r.seed,
+                            **({"noise_options": r.noise_options} if r.noise_options else {}),
                         }
                         for r in chunk
                     ],
@@ -99,6 +100,7 @@ def regime_tasks(
             "rate": run.rate,
             "counting": run.counting,
             "seed": run.seed,
+            **({"noise_options": run.noise_options} if run.noise_options else {}),
         }
         for ckey, run in first.items()
     ]

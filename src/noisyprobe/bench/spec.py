@@ -43,9 +43,12 @@ _FS_KEYS = {
     "splits",
     "limit",
     "label_columns",
+    "labels",
+    "classes",
+    "noise_options",
 }
 _TOP_KEYS = {"name", "featuresets", "noise", "methods", "seeds", "metric", "train", "eval_split"}
-_NOISE_KEYS = {"kinds", "rates", "counting", "label_columns"}
+_NOISE_KEYS = {"kinds", "rates", "counting", "label_columns", "options"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ class FeatureSetEntry:
         splits: only these splits are extracted (``None``: all).
         limit: only the first ``limit`` selected samples are extracted.
         label_columns: real noisy label columns to train on (``None``: those of ``noise``).
+        labels: a label column to use as the clean labels (a view, see ``bench.views``).
+        column_sources: (name, source column) of label columns the view renames.
+        classes: class names of the view.
+        noise_options: noise kind -> options for this FeatureSet (e.g. the ``empirical``
+            source and finding that fit its task); they override ``noise.options``.
     """
 
     name: str
@@ -73,6 +81,15 @@ class FeatureSetEntry:
     splits: tuple[str, ...] | None = None
     limit: int | None = None
     label_columns: tuple[str, ...] | None = None
+    labels: str | None = None
+    column_sources: tuple[tuple[str, str], ...] = ()
+    classes: tuple[str, ...] | None = None
+    noise_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def is_view(self) -> bool:
+        """Whether the entry relabels an extracted FeatureSet (``bench.views``)."""
+        return self.labels is not None or self.classes is not None or bool(self.column_sources)
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class GridSpec:
         eval_split: split scored with the clean main labels.
         name: a label for the grid.
         source: the spec file, if it came from one.
+        noise_options: noise kind -> options for every FeatureSet (``noise.options``).
     """
 
     featuresets: tuple[FeatureSetEntry, ...]
@@ -104,6 +122,13 @@ class GridSpec:
     eval_split: str = "test"
     name: str = "grid"
     source: Path | None = None
+    noise_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def options_for(self, entry: FeatureSetEntry, kind: str | None) -> dict[str, Any]:
+        """The options of noise ``kind`` for ``entry``: the spec's, then the entry's."""
+        if not kind:
+            return {}
+        return {**self.noise_options.get(kind, {}), **entry.noise_options.get(kind, {})}
 
     @property
     def higher_is_better(self) -> bool:
@@ -144,7 +169,8 @@ class GridRun:
         backbone: backbone of the FeatureSet.
         label_column: label column trained on (``None``: the main labels).
         noise_kind: injected noise kind (``None``: none).
-        rate: injected noise rate (0 for clean and real-noise conditions).
+        rate: injected noise rate (0 for clean and real-noise conditions; for a kind whose
+            strength comes from a matrix, such as ``empirical``, the rate it implies).
         counting: noise counting.
         method: method name.
         params: method hyperparameters.
@@ -164,6 +190,7 @@ class GridRun:
     method: str
     params: dict[str, Any]
     seed: int
+    noise_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -255,6 +282,8 @@ def parse_spec(
     base = Path(base_dir)
     featuresets = _parse_featuresets(data.get("featuresets"), base, fail)
     noise, counting, label_columns = _parse_noise(data.get("noise"), fail)
+    raw_noise = data.get("noise") if isinstance(data.get("noise"), Mapping) else {}
+    noise_options = _noise_options(raw_noise.get("options"), "noise.options", fail)
     methods = _parse_methods(data.get("methods"), fail)
     seeds = _parse_seeds(data.get("seeds", [0]), fail)
     metric = data.get("metric", "balanced_accuracy")
@@ -284,7 +313,50 @@ def parse_spec(
         eval_split=eval_split,
         name=name,
         source=source,
+        noise_options=noise_options,
     )
+
+
+def _noise_options(raw: Any, field_name: str, fail) -> dict[str, dict[str, Any]]:
+    """``{kind: {option: value}}``: checked against the kind's keyword options."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise fail(field_name, "expected a mapping noise kind -> {option: value}")
+    known = _noise_kinds()
+    out: dict[str, dict[str, Any]] = {}
+    for kind, options in raw.items():
+        if known is not None and kind not in known:
+            raise fail(
+                field_name, f"unknown noise kind {kind!r}; expected one of: {', '.join(known)}"
+            )
+        if not isinstance(options, Mapping):
+            raise fail(f"{field_name}.{kind}", "expected a mapping of options, e.g. {source: ...}")
+        try:
+            from noisyprobe.noise import check_options
+
+            check_options(str(kind), dict(options))
+        except NoisyProbeError as exc:
+            raise fail(f"{field_name}.{kind}", str(exc)) from None
+        out[str(kind)] = dict(options)
+    return out
+
+
+def _label_columns(raw: Any, field_name: str, fail):
+    """A list of column names, or a mapping name -> source column (a view renames them)."""
+    if raw is None:
+        return None, ()
+    if isinstance(raw, Mapping):
+        pairs = []
+        for name, src in raw.items():
+            if not isinstance(name, str) or not isinstance(src, str) or not name or not src:
+                raise fail(field_name, "expected a mapping name -> source label column")
+            pairs.append((name, src))
+        if not pairs:
+            raise fail(field_name, "expected at least one label column")
+        return tuple(n for n, _ in pairs), tuple(pairs)
+    names = _names(raw, field_name, fail)
+    return names, tuple((n, n) for n in names)
 
 
 def _names(value: Any, field_name: str, fail) -> tuple[str, ...]:
@@ -348,7 +420,16 @@ def _parse_featuresets(raw: Any, base: Path, fail) -> tuple[FeatureSetEntry, ...
         ):
             raise fail(f"{fname}.limit", f"expected a positive integer, got {limit!r}")
         splits = entry.get("splits")
-        cols = entry.get("label_columns")
+        cols, sources = _label_columns(entry.get("label_columns"), f"{fname}.label_columns", fail)
+        labels = entry.get("labels")
+        if labels is not None and (not isinstance(labels, str) or not labels):
+            raise fail(f"{fname}.labels", f"expected a label column name, got {labels!r}")
+        classes = entry.get("classes")
+        if classes is not None:
+            classes = _names(classes, f"{fname}.classes", fail)
+        view = labels is not None or any(n != s for n, s in sources) or classes is not None
+        if view and dataset is None and path is None:
+            raise fail(fname, "a view needs the FeatureSet it relabels: a path or a dataset")
         resolved = None
         if path is not None:
             resolved = Path(os.path.expanduser(path))
@@ -363,9 +444,13 @@ def _parse_featuresets(raw: Any, base: Path, fail) -> tuple[FeatureSetEntry, ...
                 backbone_options=dict(entry.get("backbone_options") or {}),
                 splits=None if splits is None else _names(splits, f"{fname}.splits", fail),
                 limit=limit,
-                label_columns=None
-                if cols is None
-                else _names(cols, f"{fname}.label_columns", fail),
+                label_columns=cols,
+                labels=labels,
+                column_sources=sources if view else (),
+                classes=classes,
+                noise_options=_noise_options(
+                    entry.get("noise_options"), f"{fname}.noise_options", fail
+                ),
             )
         )
     return tuple(out)
@@ -560,16 +645,46 @@ def condition_spec(
     counting: str,
     train: Mapping[str, Any],
     eval_split: str,
+    noise_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The canonical description of a condition: everything of a run but method and seed."""
+    """The canonical description of a condition: everything of a run but method and seed.
+
+    Noise options appear only when given, so the keys of grids without them do not change.
+    """
+    noise = {"kind": noise_kind, "rate": rate, "counting": counting if noise_kind else None}
+    if noise_options:
+        noise["options"] = dict(noise_options)
     return {
         "v": SPEC_VERSION,
         "featureset": {"name": info.name, "fingerprint": info.fingerprint},
         "labels": label_column or "labels",
-        "noise": {"kind": noise_kind, "rate": rate, "counting": counting if noise_kind else None},
+        "noise": noise,
         "train": dict(train),
         "eval_split": eval_split,
     }
+
+
+def _uses_rate(kind: str) -> bool:
+    from noisyprobe.noise import uses_rate
+
+    return uses_rate(kind)
+
+
+def _implied_rate(info: FeatureSetInfo, name: str, kind: str, options: dict[str, Any]) -> float:
+    """The rate a rate-free kind implies on the FeatureSet's clean training labels (4 d.p.)."""
+    import numpy as np
+
+    from noisyprobe._io import load_npy
+    from noisyprobe.noise import check_options, implied_rate
+
+    try:
+        check_options(kind, options)
+        labels = load_npy(info.path / "labels.npy")
+        train = load_npy(info.path / "splits.npy") == "train"
+        num_classes = int(labels.max(initial=0)) + 1
+        return round(implied_rate(kind, np.asarray(labels)[train], num_classes, **options), 4)
+    except NoisyProbeError as exc:
+        raise NoisyProbeError(f"featuresets.{name}: noise kind {kind!r}: {exc}") from None
 
 
 def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[GridRun]:
@@ -589,10 +704,23 @@ def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[Gr
         if entry.name not in featuresets:
             raise NoisyProbeError(f"featuresets.{entry.name}: not resolved")
         info = featuresets[entry.name]
-        conditions: list[tuple[str | None, str | None, float]] = []
+        conditions: list[tuple[str | None, str | None, float, dict[str, Any]]] = []
         for kind, rates in spec.noise.items():
+            options = spec.options_for(entry, kind if kind != "none" else None)
+            if kind != "none" and not _uses_rate(kind):  # one condition: its matrix's rate
+                if any(r > 0 for r in rates):
+                    cond = (None, kind, _implied_rate(info, entry.name, kind, options), options)
+                    if cond not in conditions:
+                        conditions.append(cond)
+                if 0.0 not in rates:
+                    continue
             for rate in rates:
-                cond = (None, None, 0.0) if rate == 0.0 or kind == "none" else (None, kind, rate)
+                if rate == 0.0 or kind == "none":
+                    cond = (None, None, 0.0, {})
+                elif not _uses_rate(kind):
+                    continue
+                else:
+                    cond = (None, kind, rate, options)
                 if cond not in conditions:
                     conditions.append(cond)
         if entry.label_columns is not None:
@@ -606,8 +734,8 @@ def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[Gr
         else:
             columns = tuple(c for c in spec.label_columns if c in info.label_columns)
         used_columns.update(columns)
-        conditions.extend((col, None, 0.0) for col in columns)
-        for column, kind, rate in conditions:
+        conditions.extend((col, None, 0.0, {}) for col in columns)
+        for column, kind, rate, options in conditions:
             cspec = condition_spec(
                 info,
                 label_column=column,
@@ -616,6 +744,7 @@ def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[Gr
                 counting=spec.counting,
                 train=spec.train,
                 eval_split=spec.eval_split,
+                noise_options=options,
             )
             ckey = sha256_text(canonical_json(cspec))
             for method, params in spec.methods:
@@ -638,6 +767,7 @@ def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[Gr
                             method=method,
                             params=params,
                             seed=seed,
+                            noise_options=options,
                         )
                     )
     unused = [c for c in spec.label_columns if c not in used_columns]

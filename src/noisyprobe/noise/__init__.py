@@ -41,8 +41,11 @@ __all__ = [
     "available",
     "describe",
     "estimate_transition",
+    "check_options",
     "exact_count",
+    "implied_rate",
     "inject",
+    "uses_rate",
 ]
 
 _FIXED = ("y", "num_classes", "rate", "rng", "counting")
@@ -56,6 +59,58 @@ def available() -> list[str]:
         True
     """
     return NOISE_KINDS.names()
+
+
+def uses_rate(kind: str) -> bool:
+    """Whether ``kind`` takes a rate (``empirical`` takes its strength from a matrix).
+
+    Example:
+        >>> uses_rate("symmetric"), uses_rate("empirical")
+        (True, False)
+    """
+    return bool(NOISE_KINDS.get(kind).uses_rate)
+
+
+_DATA_OPTIONS = ("pair_map", "transition", "features")
+"""Options that come from the data or from Python, not from a grid spec."""
+
+
+def check_options(kind: str, options: dict[str, Any]) -> None:
+    """Refuse options ``kind`` does not take, or a required one that is missing.
+
+    Options the data supplies (``features``, ``pair_map``, ``transition``) count as given.
+    A rate-free kind's options are also tried on a one-sample task, so a bad value (an
+    unknown ``empirical`` source or finding) is refused here, before any run.
+
+    Raises:
+        NoisyProbeError: naming the option and what the kind accepts.
+
+    Example:
+        >>> check_options("empirical", {"source": "vindr-readers", "finding": "cardiomegaly"})
+        >>> try:
+        ...     check_options("symmetric", {"source": "x"})
+        ... except NoisyProbeError as exc:
+        ...     print(exc)
+        option 'source' does not apply to noise kind 'symmetric' (it accepts: none)
+    """
+    fn = NOISE_KINDS.get(kind)
+    supplied = {name: None for name in _DATA_OPTIONS if name in inspect.signature(fn).parameters}
+    _kind_options(kind, fn, {**supplied, **options})
+    if not fn.uses_rate:
+        fn.implied_rate(np.zeros(1, dtype=np.int64), **options)
+
+
+def implied_rate(kind: str, labels: object, num_classes: int, **options: Any) -> float:
+    """The expected share of changed labels of a rate-free kind on ``labels`` (-1 ignored).
+
+    Example:
+        >>> round(implied_rate("empirical", [0, 1], 2, source="vindr-readers",
+        ...                    finding="cardiomegaly"), 4)
+        0.0652
+    """
+    fn = NOISE_KINDS.get(kind)
+    y = _label_vector(labels, "labels", int(num_classes))
+    return float(fn.implied_rate(y[y >= 0], **options))
 
 
 def _check_rate(kind: str, rate: object, uses_rate: bool) -> float | None:

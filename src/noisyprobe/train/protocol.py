@@ -8,7 +8,7 @@ score on the test split with the main (clean) labels.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,8 @@ class Condition:
         rate: injected noise rate.
         counting: ``"exact"`` or ``"bernoulli"``.
         train_size: if set, each seed trains on its own random subset of this many samples.
+        noise_options: options of the noise kind (``empirical``: source, finding, positive).
+            A kind without a rate (``empirical``) ignores ``rate``: its matrix sets it.
     """
 
     label_column: str | None = None
@@ -34,6 +36,7 @@ class Condition:
     rate: float = 0.0
     counting: str = "exact"
     train_size: int | None = None
+    noise_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -69,17 +72,18 @@ def training_labels(
     labels = fs.label_column(condition.label_column)[idx]
     if not condition.noise_kind:
         return idx, labels, None
-    from noisyprobe.noise import inject
+    from noisyprobe.noise import inject, uses_rate
 
     noisy = inject(
         labels,
         condition.noise_kind,
-        condition.rate,
+        condition.rate if uses_rate(condition.noise_kind) else None,
         fs.num_classes,
         seed,
         counting=condition.counting,
         features=np.asarray(fs.features[idx]) if condition.noise_kind == "instance" else None,
         **_pair_map(fs, condition.noise_kind),
+        **dict(condition.noise_options),
     )
     return idx, noisy.labels, noisy
 
