@@ -1,27 +1,17 @@
-"""Validation of backbone options (from Python calls and from ``--backbone-option k=v``)."""
+"""Validation of backbone options (from Python calls and from ``--backbone-option k=v``).
+
+The checks are the shared ones of :mod:`noisyprobe._options`; backbone integers default to
+a minimum of 1 (batch sizes, lengths) and may allow ``None``.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from noisyprobe.errors import NoisyProbeError
+from noisyprobe._options import as_bool, as_choice, check_option_names
+from noisyprobe._options import as_int as _as_int
 
-
-def check_option_names(factory: Callable[..., Any], options: dict[str, Any], where: str) -> None:
-    """Refuse options that ``factory`` does not take, naming the ones it does.
-
-    Example:
-        >>> def make(*, batch_size=32): ...
-        >>> check_option_names(make, {"batch_size": 8}, "backbone 'x'")
-    """
-    params = inspect.signature(factory).parameters
-    allowed = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        known = ", ".join(allowed) or "none"
-        raise NoisyProbeError(f"{where} has no option {unknown[0]!r}; expected one of: {known}")
+__all__ = ["as_bool", "as_choice", "as_int", "check_option_names"]
 
 
 def as_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
@@ -33,45 +23,4 @@ def as_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False)
     """
     if value is None and allow_none:
         return None
-    if isinstance(value, bool):
-        raise NoisyProbeError(f"option {name}: expected an integer, got {value!r}")
-    try:
-        number = int(value.strip()) if isinstance(value, str) else int(value)
-        if not isinstance(value, str) and number != value:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise NoisyProbeError(f"option {name}: expected an integer, got {value!r}") from None
-    if number < minimum:
-        raise NoisyProbeError(f"option {name}: expected an integer >= {minimum}, got {number}")
-    return number
-
-
-def as_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    """One of ``choices`` (case-sensitive).
-
-    Example:
-        >>> as_choice("mean", "pooling", ["cls", "mean"])
-        'mean'
-    """
-    if value not in choices:
-        raise NoisyProbeError(
-            f"option {name}: expected one of {', '.join(map(repr, choices))}, got {value!r}"
-        )
-    return str(value)
-
-
-def as_bool(value: Any, name: str) -> bool:
-    """A boolean option; ``"true"/"false"/"1"/"0"/"yes"/"no"`` strings are accepted.
-
-    Example:
-        >>> as_bool("false", "normalize")
-        False
-    """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise NoisyProbeError(f"option {name}: expected true or false, got {value!r}")
+    return _as_int(value, name, minimum=minimum)

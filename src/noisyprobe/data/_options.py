@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from noisyprobe._options import as_bool, as_int, check_option_names
 from noisyprobe.errors import NoisyProbeError
 
+__all__ = [
+    "SPLITS",
+    "as_bool",
+    "as_existing_path",
+    "as_fraction",
+    "as_fractions",
+    "as_int",
+    "as_names",
+    "as_optional_int",
+    "check_option_names",
+    "split_name",
+]
+
 SPLITS = ("train", "val", "test")
-
-
-def check_option_names(func: Callable[..., Any], options: dict[str, Any], where: str) -> None:
-    """Refuse options that ``func`` does not take, naming the ones it does.
-
-    Example:
-        >>> def load(*, path=None, seed=0): ...
-        >>> check_option_names(load, {"seed": 1}, "dataset 'x'")
-    """
-    params = inspect.signature(func).parameters
-    allowed = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        known = ", ".join(allowed) or "none"
-        raise NoisyProbeError(f"{where} has no option {unknown[0]!r}; expected one of: {known}")
-
-
-def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """An integer option (bools and floats with a fraction are refused).
-
-    Example:
-        >>> as_int("8", "num_classes", minimum=2)
-        8
-    """
-    if isinstance(value, bool):
-        raise NoisyProbeError(f"option {name}: expected an integer, got {value!r}")
-    try:
-        number = int(str(value).strip()) if isinstance(value, str) else int(value)
-        if not isinstance(value, str) and number != value:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise NoisyProbeError(f"option {name}: expected an integer, got {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise NoisyProbeError(f"option {name}: expected an integer >= {minimum}, got {number}")
-    return number
 
 
 def as_optional_int(value: Any, name: str, *, minimum: int | None = None) -> int | None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from noisyprobe._io import sha256_file
 from noisyprobe.data._iu_parse import TASKS, agreement, label_columns, read_reports, usable
-from noisyprobe.data._options import SPLITS, as_existing_path, as_fractions, as_int
+from noisyprobe.data._options import SPLITS, as_bool, as_existing_path, as_fractions, as_int
 from noisyprobe.data._spec import DatasetSpec, register
 from noisyprobe.data._split import group_split
 from noisyprobe.data._txv_fetch import cached_member, fetch_members, txv_dir
@@ -79,8 +79,8 @@ def load(
         raise NoisyProbeError(f"option task: expected one of {', '.join(TASKS)}, got {task!r}")
     seed = as_int(seed, "seed", minimum=0)
     fractions = as_fractions(fractions)
-    all_tasks = _as_bool(all_tasks, "all_tasks")
-    source = _source(path, download=_as_bool(download, "download"))
+    all_tasks = as_bool(all_tasks, "all_tasks")
+    source = _source(path, download=as_bool(download, "download"))
     reports = [r for r in read_reports(source) if usable(r)]
     ids = np.asarray([r.id for r in reports], dtype=str)
     splits = group_split(ids.tolist(), fractions, seed=seed)
@@ -111,17 +111,6 @@ def load(
             "noise": noise,
         },
     )
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise NoisyProbeError(f"option {name}: expected true or false, got {value!r}")
 
 
 def _source(path: Any, *, download: bool) -> Path:
