@@ -45,6 +45,10 @@ def test_demo_quick_cold_then_warm(tmp_path):
         assert method in cold
     assert "0 already done" in cold and "0 failed" in cold
     assert "training 7 methods" in cold
+    report = Path(cold.strip().splitlines()[-1].removeprefix("report: "))
+    assert cold.strip().splitlines()[-1].startswith("report: ") and report.is_file()
+    html = report.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<script" not in html
     warm = _demo(cache)
     assert ", 0 run now, 0 failed" in warm
     assert "training 7 methods" not in warm  # every stage is a cache hit: the warm run only prints

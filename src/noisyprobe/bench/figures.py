@@ -59,7 +59,8 @@ def cd_diagram(
         ax.text(r, top + 0.12, str(r), ha="center", va="bottom", fontsize=9)
     # CD scale bar
     ax.hlines(top + 0.38, lo, lo + cd, color="black", lw=1.5)
-    ax.text(lo + cd / 2, top + 0.47, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+    # the label sits beside the bar, inside the axes: above it, it overlapped the bar's ends
+    ax.text(lo + cd + 0.08, top + 0.38, f"CD = {cd:.2f}", ha="left", va="center", fontsize=8)
     for pos, j in enumerate(order):
         left = pos < half
         level = pos if left else k - 1 - pos
