@@ -16,6 +16,22 @@ Example spec (see ``examples/bench-offline.yaml``)::
     seeds: 0-2
     metric: balanced_accuracy
     train: {epochs: 20}
+
+A FeatureSet entry can also be a *view* of an extracted one (``bench.views``): ``labels:``
+names the column used as clean labels, ``label_columns:`` may map a name to a source
+column, ``classes:`` renames the classes; every task of a multi-task dataset then shares
+one extraction. ``noise.options`` (and a FeatureSet's ``noise_options``, which override
+it) give a kind its options, e.g. ``{empirical: {source: vindr-readers, finding:
+cardiomegaly}}``. A kind whose matrix sets its strength (``empirical``) is one condition,
+whatever the rates, recorded at the rate it implies on the clean training labels::
+
+    featuresets:
+      iu-effusion:
+        dataset: iu-xray-reports
+        backbone: minilm
+        labels: human_effusion
+        label_columns: {automatic: automatic_effusion}
+        noise_options: {empirical: {source: vindr-readers, finding: pleural-effusion}}
 """
 
 from __future__ import annotations
