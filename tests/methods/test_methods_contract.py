@@ -257,7 +257,7 @@ def test_dividemix_linear_logit_mixup_equals_feature_mixup():
     from noisyprobe.methods.losses import softmax
 
     x, y = _data(n=32)
-    m = get("dividemix")(warmup_epochs=1)
+    m = get("dividemix")(warmup_epochs=1, lambda_u=25.0)
     heads, copies = build_heads(m, [0, 1], 5, 3, torch.device("cpu"))
     xt = torch.tensor(x)
     ctx = StackContext(

@@ -53,14 +53,29 @@ def test_known_rate_becomes_coteaching_forget_rate():
 
 def test_dividemix_warmup_penalty_follows_the_official_asym_rule():
     assert known_noise_params("dividemix", {}, kind="asymmetric", rate=0.4) == {
-        "warmup_penalty": True
+        "warmup_penalty": True,
+        "lambda_u": 0.0,
     }
     assert known_noise_params("dividemix", {}, kind="symmetric", rate=0.4) == {
-        "warmup_penalty": False
+        "warmup_penalty": False,
+        "lambda_u": 25.0,
     }
     forced = known_noise_params("dividemix", {"warmup_penalty": False}, kind="asymmetric", rate=0.4)
-    assert forced == {"warmup_penalty": False}
+    assert forced == {"warmup_penalty": False, "lambda_u": 0.0}
     assert get("dividemix")().params["warmup_penalty"] is None  # unknown noise: off
+
+
+@pytest.mark.parametrize(
+    ("kind", "rate", "expected"),
+    # official CIFAR-10 scripts: 0 at 20 % sym and 40 % asym, 25 at 50 % / 80 %, 50 at 90 %
+    [("symmetric", 0.2, 0.0), ("symmetric", 0.5, 25.0), ("symmetric", 0.8, 25.0)]
+    + [("symmetric", 0.9, 50.0), ("asymmetric", 0.4, 0.0)],
+)
+def test_dividemix_lambda_u_follows_the_papers_noise_table(kind, rate, expected):
+    assert known_noise_params("dividemix", {}, kind=kind, rate=rate)["lambda_u"] == expected
+    # a value the user set wins
+    given = known_noise_params("dividemix", {"lambda_u": 5.0}, kind=kind, rate=rate)
+    assert given["lambda_u"] == 5.0
 
 
 def test_dividemix_penalty_is_per_run_and_lowers_confidence():
