@@ -28,7 +28,16 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``noisyprobe`` parser with every command, or only command ``only`` when given.
+
+    Registering a command imports its module; ``main`` registers just the command it runs
+    (a name from ``COMMANDS``) so that one command does not pay for importing the others.
+
+    Example:
+        >>> sorted(build_parser("fit")._subparsers._group_actions[0].choices)
+        ['fit']
+    """
     parser = argparse.ArgumentParser(
         prog="noisyprobe",
         description="Frozen foundation models on noisy medical labels: diagnose, train, benchmark.",
@@ -36,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"noisyprobe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in COMMANDS if only not in COMMANDS else (only,):
         try:
             module = importlib.import_module(f"noisyprobe.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -49,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 on success, 2 on a user error)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         result = args.func(args)

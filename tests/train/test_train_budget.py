@@ -98,3 +98,31 @@ def test_replace_with_explicit_epochs_is_exact():
     cfg = replace(TrainConfig(), epochs=6)
     assert cfg.epochs_for(400) == 6
     assert TrainConfig().resolved(400) == TrainConfig(epochs=500, min_steps=0)
+
+
+def test_a_method_may_bring_its_own_step_budget(monkeypatch):
+    from noisyprobe.methods import get
+    from noisyprobe.methods.gce import GCE
+    from noisyprobe.train.trainer import stack_config
+
+    monkeypatch.setattr(GCE, "default_min_steps", 8000, raising=False)
+    gce, lp = get("gce")(), get("lp")()
+    assert stack_config(gce, TrainConfig(), 400).epochs == 2000  # 8000 steps of 4 batches
+    assert stack_config(lp, TrainConfig(), 400).epochs == 500  # the shared 2000 steps
+    assert stack_config(gce, TrainConfig(), 100_000).epochs == 30
+    assert stack_config(gce, TrainConfig(epochs=7), 400).epochs == 7  # explicit: exact
+    assert stack_config(gce, TrainConfig(min_steps=40), 400).epochs == 30  # explicit wins
+    assert TrainConfig().epochs_for(400, default_min_steps=8000) == 2000
+
+
+def test_trainer_trains_each_stack_for_its_methods_budget(monkeypatch):
+    from noisyprobe.methods.gce import GCE
+
+    monkeypatch.setattr(GCE, "default_min_steps", 100, raising=False)
+    x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    runs = [RunSpec("gce", 0, y), RunSpec("lp", 0, y)]
+    cfg = TrainConfig(batch_size=25, min_steps=None)
+    gce, lp = train_runs(x, runs, num_classes=2, config=cfg, progress=False)
+    assert gce.epochs_trained == 50  # 100 steps of 2 batches
+    assert lp.epochs_trained == 1000  # the shared 2000 steps

@@ -29,6 +29,8 @@ class TrainConfig:
     are 4 steps an epoch, so 30 epochs are only 120 optimizer steps). When ``epochs`` is not
     given, a run trains for ``max(30, ceil(min_steps / batches_per_epoch))`` epochs with
     ``min_steps = 2000``: 500 epochs for 400 rows, 32 for 8,000 rows (63 steps an epoch).
+    A method class may bring its own default step budget (``default_min_steps``), used only
+    when neither is given (see :func:`noisyprobe.train.trainer.stack_config`).
     An explicit ``epochs`` is honoured exactly unless ``min_steps`` is also given; see
     :meth:`epochs_for`.
 
@@ -36,8 +38,9 @@ class TrainConfig:
         epochs: passes over the training set (at least; see ``min_steps``). ``None`` (not
             given): 30, and the step budget applies; :meth:`epochs_for` resolves it.
         min_steps: lower bound on optimizer steps; the epoch count grows until
-            ``epochs * batches_per_epoch >= min_steps``. ``None`` (not given): 2000 when
-            ``epochs`` is not given either, else 0 (exactly ``epochs`` epochs).
+            ``epochs * batches_per_epoch >= min_steps``. ``None`` (not given): the method's
+            default budget (2000 unless it sets ``default_min_steps``) when ``epochs`` is not
+            given either, else 0 (exactly ``epochs`` epochs).
         batch_size: mini-batch size (the last batch of an epoch may be smaller).
         lr: peak AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
@@ -104,30 +107,39 @@ class TrainConfig:
         if not isinstance(self.device, str) or not self.device:
             raise NoisyProbeError("TrainConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto'")
 
-    def epochs_for(self, num_samples: int) -> int:
+    def epochs_for(self, num_samples: int, *, default_min_steps: int | None = None) -> int:
         """Epochs a run on ``num_samples`` training rows gets: enough for ``min_steps`` steps.
+
+        Args:
+            num_samples: training rows.
+            default_min_steps: the step budget when neither ``epochs`` nor ``min_steps`` is
+                given (``None``: 2000). The trainer passes the method's own, if it has one.
 
         Example:
             >>> TrainConfig(epochs=10, min_steps=100, batch_size=50).epochs_for(200)
             25
             >>> TrainConfig(epochs=10).epochs_for(200)        # explicit epochs: exact
             10
+            >>> TrainConfig().epochs_for(400, default_min_steps=8000)
+            2000
         """
         epochs = DEFAULT_EPOCHS if self.epochs is None else int(self.epochs)
         min_steps = self.min_steps
         if min_steps is None:
-            min_steps = DEFAULT_MIN_STEPS if self.epochs is None else 0
+            default = DEFAULT_MIN_STEPS if default_min_steps is None else int(default_min_steps)
+            min_steps = default if self.epochs is None else 0
         batches = max(1, math.ceil(int(num_samples) / self.batch_size))
         return max(epochs, math.ceil(int(min_steps) / batches))
 
-    def resolved(self, num_samples: int) -> TrainConfig:
+    def resolved(self, num_samples: int, *, default_min_steps: int | None = None) -> TrainConfig:
         """This config with the epoch count fixed for ``num_samples`` rows (``min_steps=0``).
 
         Example:
             >>> TrainConfig().resolved(400).epochs
             500
         """
-        return replace(self, epochs=self.epochs_for(num_samples), min_steps=0)
+        epochs = self.epochs_for(num_samples, default_min_steps=default_min_steps)
+        return replace(self, epochs=epochs, min_steps=0)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import torch
 
 from noisyprobe.errors import NoisyProbeError
 
-_CHUNK = 8192
+_CHUNK = 1024  # rows per float64 temporary: small enough to stay in cache
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,23 @@ class Standardizer:
         """
         n, d = x.shape
         total = np.zeros(d)
-        for start in range(0, n, _CHUNK):
-            chunk = np.asarray(x[start : start + _CHUNK], dtype=np.float64)
-            if not np.isfinite(chunk).all():
-                raise NoisyProbeError(f"{name}: features contain NaN or Inf")
-            total += chunk.sum(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):  # a NaN / Inf is reported below
+            for start in range(0, n, _CHUNK):  # float64 sums without a float64 copy
+                chunk = np.asarray(x[start : start + _CHUNK])
+                total += np.add.reduce(chunk, axis=0, dtype=np.float64)
+        # A NaN or Inf makes its column sum NaN or Inf; finite float32 sums cannot overflow.
+        if not np.isfinite(total).all():
+            for start in range(0, n, _CHUNK):
+                if not np.isfinite(np.asarray(x[start : start + _CHUNK])).all():
+                    raise NoisyProbeError(f"{name}: features contain NaN or Inf")
         if not enabled:
             return cls()
         mean = total / n
         sq = np.zeros(d)
         for start in range(0, n, _CHUNK):
-            chunk = np.asarray(x[start : start + _CHUNK], dtype=np.float64) - mean
-            sq += (chunk * chunk).sum(axis=0)
+            chunk = np.subtract(np.asarray(x[start : start + _CHUNK]), mean, dtype=np.float64)
+            np.multiply(chunk, chunk, out=chunk)
+            sq += chunk.sum(axis=0)
         std = np.sqrt(sq / n)
         std[std < 1e-12] = 1.0
         return cls(mean, std)

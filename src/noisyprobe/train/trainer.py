@@ -57,8 +57,9 @@ def train_runs(
         X_train: float features [N, D] shared by all runs (a memory map is fine).
         runs: what to train; each run has its own method, seed and (noisy) labels [N].
         num_classes: C; labels lie in [0, C).
-        config: optimisation settings shared by all runs; the epoch count is
-            ``config.epochs_for(N)`` (by default at least 2000 optimizer steps).
+        config: optimisation settings shared by all runs; the epoch count of a stack is
+            ``config.epochs_for(N)`` (by default at least 2000 optimizer steps, or the
+            method's own ``default_min_steps``; see :func:`stack_config`).
         X_val: validation features [N_val, D] for early stopping (runs then need
             ``val_labels``).
         record_history: keep per-epoch per-sample losses and predictions on the training set.
@@ -87,9 +88,8 @@ def train_runs(
     if config.early_stopping and X_val is None:
         raise NoisyProbeError("early stopping needs X_val and val_labels on every run")
     x_val = check_features(X_val, "X_val", d) if X_val is not None else None
-    # The budget adapts to the data size once, here: everything below sees fixed epochs.
-    config = config.resolved(n)
     device = resolve_device(config.device)
+    # The budget adapts to the data size (and the method) per stack: stacks see fixed epochs.
     stacks = _plan_stacks(runs, n, c, config, x_val)
     with _threads(config.num_threads):
         standardizer = Standardizer.fit(x_train, enabled=config.standardize)
@@ -98,7 +98,7 @@ def train_runs(
         xt = standardizer.transform(x_train, device)
         xv = standardizer.transform(x_val, device) if x_val is not None else None
         results: list[TrainedRun | None] = [None] * len(runs)
-        for method, members, labels, val_labels in stacks:
+        for method, members, labels, val_labels, stack_config in stacks:
             trained = _train_stack(
                 method,
                 [runs[i] for i in members],
@@ -107,7 +107,7 @@ def train_runs(
                 xt,
                 xv,
                 c,
-                config,
+                stack_config,
                 standardizer,
                 device,
                 record_history,
@@ -126,15 +126,33 @@ def _check_num_classes(num_classes: Any) -> int:
     return int(num_classes)
 
 
+def stack_config(method: Method, config: TrainConfig, num_samples: int) -> TrainConfig:
+    """``config`` with the epochs a stack of ``method`` on ``num_samples`` rows trains for.
+
+    A method class may declare its own default step budget ``default_min_steps`` (used when
+    the config gives neither ``epochs`` nor ``min_steps``; not inherited by subclasses).
+
+    Example:
+        >>> from noisyprobe.methods import get
+        >>> stack_config(get("gce")(), TrainConfig(), 400).epochs
+        500
+        >>> stack_config(get("lp")(), TrainConfig(epochs=7), 400).epochs
+        7
+    """
+    default = vars(type(method)).get("default_min_steps")
+    return config.resolved(num_samples, default_min_steps=default)
+
+
 def _plan_stacks(
     runs: list[RunSpec], n: int, c: int, config: TrainConfig, x_val: np.ndarray | None
-) -> list[tuple[Method, list[int], list[np.ndarray], list[np.ndarray] | None]]:
+) -> list[tuple[Method, list[int], list[np.ndarray], list[np.ndarray] | None, TrainConfig]]:
     """Validate every run and group them into stacks (same method and shared params)."""
     groups: dict[tuple[str, str], tuple[Method, list[int], list, list]] = {}
     for i, run in enumerate(runs):
         cls = get_method(run.method)
         method = cls(**dict(run.params))
-        method.check_run(method.params, num_classes=c, epochs=config.epochs)
+        resolved = stack_config(method, config, n)
+        method.check_run(method.params, num_classes=c, epochs=resolved.epochs)
         labels = check_labels(run.labels, f"runs[{i}].labels", n, c)
         val = None
         if config.early_stopping:
@@ -148,7 +166,7 @@ def _plan_stacks(
         groups[key][2].append(labels)
         groups[key][3].append(val)
     return [
-        (m, members, labels, vals if config.early_stopping else None)
+        (m, members, labels, vals if config.early_stopping else None, stack_config(m, config, n))
         for m, members, labels, vals in groups.values()
     ]
 
@@ -285,18 +303,20 @@ def _train_stack(
         optimizer.lr = learning_rate(config, epoch)
         method.epoch_start(ctx)
         perms = torch.stack([torch.randperm(n, generator=g) for g in order_gens]).to(device)
+        if fast is not None:
+            fast.start_epoch(perms, ctx.labels)
         start = 0
         for index, b in enumerate(sizes):
             gidx = perms[:, start : start + b]
-            start += b
-            xg = xt.index_select(0, gidx.reshape(-1)).view(len(order_seeds), b, d)
             if fast is not None:
-                fast.set_grads(xg, gidx, ctx.labels)
+                fast.set_grads(xt, gidx, start)
             else:
+                xg = xt.index_select(0, gidx.reshape(-1)).view(len(order_seeds), b, d)
                 idx = gidx if plan.identity else gidx.index_select(0, group_dev)
                 loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
                 optimizer.zero_grad()
                 loss.sum().backward()
+            start += b
             optimizer.step()
         method.epoch_end(ctx)
 
@@ -336,18 +356,26 @@ class _LinearCE:
     """Closed-form gradients of a stack of linear cross-entropy heads (the ``lp`` method).
 
     The gradient of the mean cross-entropy of a linear head is ``(softmax(h) - onehot(y)) / n``
-    on the logits, so a step is one batched GEMM forward, a softmax and one batched GEMM for
-    the weight gradient per order group, with no autograd graph. It gives the same gradients
-    as ``loss.sum().backward()`` on :meth:`LinearProbe.loss` (tested to float precision) and
-    is used only when the method declares ``linear_ce`` itself and the runs of each order
-    group sit next to each other in the stack (``GroupPlan.contiguous``).
+    on the logits, so a step is one gather of the batch rows, one batched GEMM forward, a
+    softmax and one batched GEMM for the weight gradient per order group, with no autograd
+    graph. Every step writes into buffers allocated once (batch rows, logits, probabilities,
+    gradients), and the labels are put in each epoch's data order once per epoch, so a step
+    does no allocation and no label gather. It gives the same gradients as
+    ``loss.sum().backward()`` on :meth:`LinearProbe.loss` (tested to float precision) and is
+    used only when the method declares ``linear_ce`` itself and the runs of each order group
+    sit next to each other in the stack (``GroupPlan.contiguous``).
     """
 
     def __init__(self, head: StackedHead, groups: int, width: int) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
-        self._minus_one: dict[int, torch.Tensor] = {}
+        s, kc, d = groups, width * self.c, self.d
+        like = {"device": self.weight.device, "dtype": self.weight.dtype}
+        self._grad_w = torch.zeros((s, kc, d), **like)
+        self._grad_b = torch.zeros((s, kc), **like)
+        self._buffers: dict[int, tuple[torch.Tensor, ...]] = {}
+        self._labels: torch.Tensor | None = None
 
     @classmethod
     def maybe(cls, method: Method, heads: dict, copies: dict, plan: GroupPlan) -> _LinearCE | None:
@@ -358,20 +386,41 @@ class _LinearCE:
             return None
         return cls(head, plan.num_groups, plan.width)
 
+    def start_epoch(self, perms: torch.Tensor, labels: torch.Tensor) -> None:
+        """Put every run's labels [R, N] in its group's data order ``perms`` [S, N]."""
+        s, k, n = self.s, self.k, perms.shape[1]
+        order = perms.view(s, 1, n).expand(s, k, n)
+        self._labels = labels.view(s, k, n).gather(2, order).view(s, k, 1, n)
+
+    def _batch_buffers(self, b: int) -> tuple[torch.Tensor, ...]:
+        if b not in self._buffers:
+            s, k, c, d = self.s, self.k, self.c, self.d
+            like = {"device": self.weight.device, "dtype": self.weight.dtype}
+            self._buffers[b] = (
+                torch.empty((s * b, d), **like),  # gathered batch rows
+                torch.empty((s, k * c, b), **like),  # logits
+                torch.empty((s, k, c, b), **like),  # probabilities, then the logit gradient
+                torch.full((s, k, 1, b), -1.0 / b, **like),  # -onehot(y) / b
+            )
+        return self._buffers[b]
+
     @torch.no_grad()
-    def set_grads(self, xg: torch.Tensor, gidx: torch.Tensor, labels: torch.Tensor) -> None:
+    def set_grads(self, x: torch.Tensor, gidx: torch.Tensor, start: int) -> None:
+        """Gradients of the batch ``gidx`` [S, b] (rows of ``x``) at ``start`` of the epoch."""
         s, k, c, d = self.s, self.k, self.c, self.d
-        b = xg.shape[1]
+        b = gidx.shape[1]
+        rows, z, p, minus_onehot = self._batch_buffers(b)
+        torch.index_select(x, 0, gidx.reshape(-1), out=rows)
+        xg = rows.view(s, b, d)
         w = self.weight.view(s, k * c, d)
-        z = torch.baddbmm(self.bias.view(s, k * c, 1), w, xg.transpose(1, 2))
-        p = torch.softmax(z.view(s, k, c, b), dim=2)
-        y = labels.view(s, k, -1).gather(2, gidx.view(s, 1, b).expand(s, k, b))
-        if b not in self._minus_one:
-            self._minus_one[b] = torch.full((s, k, 1, b), -1.0, device=p.device, dtype=p.dtype)
-        p.scatter_add_(2, y.view(s, k, 1, b), self._minus_one[b]).div_(b)
+        torch.baddbmm(self.bias.view(s, k * c, 1), w, xg.transpose(1, 2), out=z)
+        torch.softmax(z.view(s, k, c, b), dim=2, out=p)
+        p.mul_(1.0 / b).scatter_add_(2, self._labels[..., start : start + b], minus_onehot)
         g = p.view(s, k * c, b)
-        self.weight.grad = torch.bmm(g, xg).view_as(self.weight)
-        self.bias.grad = g.sum(dim=2).view_as(self.bias)
+        torch.bmm(g, xg, out=self._grad_w)
+        torch.sum(g, dim=2, out=self._grad_b)
+        self.weight.grad = self._grad_w.view_as(self.weight)
+        self.bias.grad = self._grad_b.view_as(self.bias)
 
 
 class _EarlyStopping:
