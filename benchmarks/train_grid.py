@@ -403,9 +403,11 @@ def _cli_compare(args, fs, x, xt, yt, tmp: Path, *, shared: bool) -> None:
         with torch.no_grad():
             b = balanced_accuracy(yt, model(xts)[0].argmax(1).numpy(), num_classes=args.c)
         deltas.append(abs(records[seed]["balanced_accuracy"] - b) * 100)
+    start_wall, start_cpu = _startup_cost(env)
     label = "one shared data order (--order-seed 0)" if shared else "a data order per seed"
     print(f"-- {label}")
     print(f"noisyprobe fit (whole CLI)        : {cli_wall:8.2f} s wall, {cli_cpu:8.2f} s cpu")
+    print(f"  of which start-up (imports)     : {start_wall:8.2f} s wall, {start_cpu:8.2f} s cpu")
     print(f"per-run loop (tensor indexing)    : {clock[0]:8.2f} s wall, {clock[1]:8.2f} s cpu")
     print(
         f"speed ratio vs tensor-indexing loop: {clock[0] / cli_wall:.1f}x wall, "
@@ -415,6 +417,17 @@ def _cli_compare(args, fs, x, xt, yt, tmp: Path, *, shared: bool) -> None:
         f"mean |delta balanced accuracy| CLI vs per-run: {np.mean(deltas):.3f} points "
         f"(max {np.max(deltas):.3f}, {len(deltas)} runs)"
     )
+
+
+def _startup_cost(env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of a process that only imports what ``fit`` imports (torch too)."""
+    code = "import noisyprobe.cli, noisyprobe.commands.fit, noisyprobe.methods, noisyprobe.train"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _default_threads() -> int:
