@@ -91,6 +91,13 @@ def test_friedman_perfectly_consistent_ranking():
     assert r.iman_davenport == float("inf") and r.iman_davenport_pvalue == 0.0
 
 
+def test_friedman_one_condition_leaves_iman_davenport_undefined():
+    # one condition always "ranks identically"; F would be inf with p = 0, a false verdict
+    r = friedman([[0.9, 0.8, 0.7]])
+    assert r.statistic == pytest.approx(2.0)
+    assert np.isnan(r.iman_davenport) and np.isnan(r.iman_davenport_pvalue)
+
+
 def test_friedman_rejects_bad_input():
     with pytest.raises(NoisyProbeError, match="2-D"):
         friedman([0.1, 0.2])

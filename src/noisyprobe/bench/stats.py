@@ -95,7 +95,8 @@ def friedman(
 
     Returns:
         :class:`FriedmanResult`. When every condition is a complete tie (c = 0) the statistic is
-        0 and the p-value 1: the data give no evidence of any difference.
+        0 and the p-value 1: the data give no evidence of any difference. With one condition
+        the Iman-Davenport F is undefined (NaN), not infinite.
 
     Example:
         >>> r = friedman([[0.9, 0.8, 0.7], [0.8, 0.9, 0.7], [0.9, 0.7, 0.8], [0.9, 0.8, 0.6]])
@@ -119,9 +120,11 @@ def friedman(
         stat = float(max(raw, 0.0) / correction)
         pvalue = float(_st.chi2.sf(stat, df))
     denom = n * (k - 1) - stat
-    if stat == 0.0:
+    if n == 1:  # F has (k-1, 0) degrees of freedom: one condition cannot test agreement
+        f_stat, f_p = float("nan"), float("nan")
+    elif stat == 0.0:
         f_stat, f_p = 0.0, 1.0
-    elif n > 1 and denom > 0:
+    elif denom > 0:
         f_stat = (n - 1) * stat / denom
         f_p = float(_st.f.sf(f_stat, df, df * (n - 1)))
     else:  # every condition ranks the methods identically: F is unbounded
