@@ -6,6 +6,11 @@ by 5-fold cross-validation within 0.5 balanced-accuracy points, on small (~400 r
 large (~8k rows) training sets. Features are standardised on the training split for both.
 Each row also shows the old fixed budget (30 epochs) to make the undertraining visible.
 
+With ``--methods``, every listed method is trained with its defaults on the same data and a
+final clean-parity table gives method - lp per data set (balanced-accuracy points, mean over
+the seeds); ``!`` marks a method more than 1 point below lp (issue 8; the same check on
+breast_cancer is tests/methods/test_methods_clean_parity.py).
+
     python benchmarks/baseline_sklearn.py            # breast_cancer, digits, make_classification 8k
     python benchmarks/baseline_sklearn.py --noise 0.3   # 30% symmetric training-label noise
     python benchmarks/baseline_sklearn.py --methods all --data breast_cancer,digits
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
 
     others = [m for m in available() if m != "lp"] if args.methods == "all" else []
     others = others or [m for m in args.methods.split(",") if m and m != "lp"]
+    parity: dict[str, dict[str, float]] = {}
     for name, xtr, xte, ytr, yte in datasets():
         if args.data and name not in args.data.split(","):
             continue
@@ -104,11 +110,28 @@ def main(argv: list[str] | None = None) -> None:
         for m in others:
             t0 = time.perf_counter()
             ba_m, run = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(), args.seeds, m)
+            parity.setdefault(m, {})[name] = 100 * (np.mean(ba_m) - lp)
             print(
                 f"  {m:<18} {100 * np.mean(ba_m):6.2f}  vs lp {100 * (np.mean(ba_m) - lp):+6.2f}"
                 f"  ({run.epochs_trained} epochs, {time.perf_counter() - t0:.1f} s)",
                 flush=True,
             )
+
+    if parity:
+        print_parity(parity)
+
+
+def print_parity(parity: dict[str, dict[str, float]], tolerance: float = 1.0) -> None:
+    """Method - lp per data set; ``!`` where a method is more than ``tolerance`` below lp."""
+    names = list(dict.fromkeys(d for row in parity.values() for d in row))
+    print(f"\nclean parity: method - lp (points); ! = more than {tolerance:g} below lp")
+    print(f"  {'method':<18}" + "".join(f" {d:>15}" for d in names))
+    for m, row in parity.items():
+        cells = [
+            f"{row[d]:+14.2f}{'!' if row[d] < -tolerance else ' '}" if d in row else " " * 15
+            for d in names
+        ]
+        print(f"  {m:<18}" + "".join(f" {cell}" for cell in cells))
 
 
 if __name__ == "__main__":
