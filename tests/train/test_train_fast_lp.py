@@ -93,3 +93,39 @@ def test_train_condition_passes_order_seed():
                         order_seed=5)
     )  # fmt: skip
     assert [r.spec.order_seed for r in out] == [5, 5]
+
+
+def test_fast_lp_with_l2_penalty_matches_autograd(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 6)).astype(np.float32)
+    y = (x[:, :3].argmax(1)).astype(np.int64)
+    runs = [RunSpec("lp", s, y, {"C": 0.05}) for s in (0, 1, 1)]
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2)
+    fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
+    slow = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    np.testing.assert_allclose(np.stack(fast), np.stack(slow), atol=2e-5)
+    plain = RunSpec("lp", 0, y)
+    (unpenalised,) = train_runs(x, [plain], num_classes=3, config=cfg, progress=False)
+    assert np.abs(unpenalised.predict_proba(x) - fast[0]).max() > 1e-3  # the penalty acts
+
+
+def test_lp_with_c_converges_to_sklearn_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    y = (x[:, :3] + 0.8 * rng.normal(size=(300, 3))).argmax(1).astype(np.int64)
+    ref = LogisticRegression(C=0.05, max_iter=10_000, tol=1e-10).fit(x, y).predict_proba(x)
+    cfg = TrainConfig(epochs=300, batch_size=300, lr=3e-2, weight_decay=0.0, standardize=False)
+    (run,) = train_runs(x, [RunSpec("lp", 0, y, {"C": 0.05})], num_classes=3, config=cfg)
+    np.testing.assert_allclose(run.predict_proba(x), ref, atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "x", float("nan")])
+def test_lp_c_validated(bad):
+    from noisyprobe.errors import NoisyProbeError
+    from noisyprobe.methods import get
+
+    with pytest.raises(NoisyProbeError, match="lp: C"):
+        get("lp")(C=bad)

@@ -296,7 +296,7 @@ def _train_stack(
         _History(r, config.epochs, n, method.peer_head is not None) if record_history else None
     )
     sizes = ctx.batch_sizes()
-    fast = _LinearCE.maybe(method, heads, copies, plan)
+    fast = _LinearCE.maybe(method, heads, copies, plan, n)
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
         ctx.epoch = epoch
@@ -357,17 +357,19 @@ class _LinearCE:
 
     The gradient of the mean cross-entropy of a linear head is ``(softmax(h) - onehot(y)) / n``
     on the logits, so a step is one gather of the batch rows, one batched GEMM forward, a
-    softmax and one batched GEMM for the weight gradient per order group, with no autograd
-    graph. Every step writes into buffers allocated once (batch rows, logits, probabilities,
-    gradients), and the labels are put in each epoch's data order once per epoch, so a step
-    does no allocation and no label gather. It gives the same gradients as
-    ``loss.sum().backward()`` on :meth:`LinearProbe.loss` (tested to float precision) and is
-    used only when the method declares ``linear_ce`` itself and the runs of each order group
-    sit next to each other in the stack (``GroupPlan.contiguous``).
+    softmax and one batched GEMM for the weight gradient per order group (plus ``l2 * W`` for
+    lp's optional L2 penalty), with no autograd graph. Every step writes into buffers
+    allocated once (batch rows, logits, probabilities, gradients), and the labels are put in
+    each epoch's data order once per epoch, so a step does no allocation and no label gather.
+    It gives the same gradients as ``loss.sum().backward()`` on :meth:`LinearProbe.loss`
+    (tested to float precision) and is used only when the method declares ``linear_ce``
+    itself and the runs of each order group sit next to each other in the stack
+    (``GroupPlan.contiguous``).
     """
 
-    def __init__(self, head: StackedHead, groups: int, width: int) -> None:
+    def __init__(self, head: StackedHead, groups: int, width: int, l2: float = 0.0) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
+        self.l2 = float(l2)  # gradient l2 * W of an L2 penalty on the weights (lp's ``C``)
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
         s, kc, d = groups, width * self.c, self.d
@@ -378,13 +380,16 @@ class _LinearCE:
         self._labels: torch.Tensor | None = None
 
     @classmethod
-    def maybe(cls, method: Method, heads: dict, copies: dict, plan: GroupPlan) -> _LinearCE | None:
+    def maybe(
+        cls, method: Method, heads: dict, copies: dict, plan: GroupPlan, num_samples: int
+    ) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
         head = heads["main"]
         if copies["main"] != 1 or set(head.params) != {"weight", "bias"} or not plan.contiguous:
             return None
-        return cls(head, plan.num_groups, plan.width)
+        l2 = method.l2(num_samples) if hasattr(method, "l2") else 0.0
+        return cls(head, plan.num_groups, plan.width, l2)
 
     def start_epoch(self, perms: torch.Tensor, labels: torch.Tensor) -> None:
         """Put every run's labels [R, N] in its group's data order ``perms`` [S, N]."""
@@ -418,6 +423,8 @@ class _LinearCE:
         p.mul_(1.0 / b).scatter_add_(2, self._labels[..., start : start + b], minus_onehot)
         g = p.view(s, k * c, b)
         torch.bmm(g, xg, out=self._grad_w)
+        if self.l2:
+            self._grad_w.add_(w, alpha=self.l2)
         torch.sum(g, dim=2, out=self._grad_b)
         self.weight.grad = self._grad_w.view_as(self.weight)
         self.bias.grad = self._grad_b.view_as(self.bias)
