@@ -6,6 +6,7 @@ registered method, with its default hyperparameters and the default training bud
 reach ``lp``'s balanced accuracy minus 1 point (mean over 3 seeds; one test row is about 0.7
 points). The methods are read from the registry, so a new method is covered automatically.
 ``benchmarks/baseline_sklearn.py --methods all`` prints the same comparison (and digits).
+Methods still short of it are listed in ``KNOWN_GAPS`` with the measured cause (xfail).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.slow
 SEEDS = 3
 TOLERANCE = 1.0  # balanced-accuracy points below lp
 
-# Known misses (issue 8), strict: the test reports when one starts to pass.
+# Known misses (issue 8). Not strict: lp is the moving reference (its budget is tuned
+# separately), so a miss that starts to pass shows as XPASS instead of failing the run.
 KNOWN_GAPS = {
     "skd": "L_kurt (lambda_k = 1, per-column input kurtosis targets) costs about 1.7 points "
     "against its own MLP on clean breast_cancer; a smaller lambda_k trades away the robustness "
@@ -36,7 +38,7 @@ KNOWN_GAPS = {
 
 def _cases() -> list:
     return [
-        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[m], strict=True))
+        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[m], strict=False))
         if m in KNOWN_GAPS
         else m
         for m in available()
