@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 SEEDS = 3
 TOLERANCE = 1.0  # balanced-accuracy points below lp
 
-# Known misses (issue 8). Not strict: lp is the moving reference (its budget is tuned
-# separately), so a miss that starts to pass shows as XPASS instead of failing the run.
+# Known misses (issue 8), strict: a miss that starts to pass fails the run, so the entry
+# must then be removed here (and the gap closed in the issue).
 KNOWN_GAPS = {
     "skd": "L_kurt (lambda_k = 1, per-column input kurtosis targets) costs about 1.7 points "
     "against its own MLP on clean breast_cancer; a smaller lambda_k trades away the robustness "
@@ -38,7 +38,7 @@ KNOWN_GAPS = {
 
 def _cases() -> list:
     return [
-        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[m], strict=False))
+        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[m], strict=True))
         if m in KNOWN_GAPS
         else m
         for m in available()

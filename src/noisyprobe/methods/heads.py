@@ -185,7 +185,13 @@ class StackedHead:
         gens: Sequence[torch.Generator],
         device: str | torch.device = "cpu",
     ) -> StackedHead:
-        """One entry per generator; entry e draws its initial weights from ``gens[e]`` only."""
+        """One entry per generator; entry e draws its initial weights from ``gens[e]`` only.
+
+        Raises:
+            NoisyProbeError: the stack would not fit in memory (checked before allocating,
+                so a huge ``hidden`` is refused in one line instead of the OOM killer).
+        """
+        check_fits_in_memory([(spec, len(gens))], device)
         return cls.from_entries(spec, [spec.init_entry(g) for g in gens], device)
 
     @classmethod
@@ -252,6 +258,62 @@ class StackedHead:
     @property
     def device(self) -> torch.device:
         return next(iter(self.params.values())).device
+
+
+_COPIES = 5
+"""Float32 copies of each weight a training stack holds: the initial entries, the stacked
+parameters, their gradients and Adam's two moments."""
+
+
+def stack_bytes(spec: LinearSpec | MLPSpec, entries: int) -> int:
+    """Bytes the weights of ``entries`` heads of ``spec`` take while training (an estimate).
+
+    Example:
+        >>> stack_bytes(LinearSpec(1000, 10), 4)              # 1e4 weights x 4 heads x 5 x 4 B
+        800000
+    """
+    weights = spec.flops_per_sample() // 2  # the weight matrices' entries (biases are tiny)
+    return int(weights) * int(entries) * 4 * _COPIES
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits_in_memory(
+    stacks: Sequence[tuple[LinearSpec | MLPSpec, int]], device: str | torch.device = "cpu"
+) -> None:
+    """Refuse CPU stacks ((spec, entries) pairs) whose weights exceed the memory available now.
+
+    Example:
+        >>> check_fits_in_memory([(LinearSpec(8, 2), 3)])          # tiny: passes
+    """
+    if torch.device(device).type != "cpu":
+        return
+    need, have = sum(stack_bytes(s, e) for s, e in stacks), _available_memory()
+    if have is not None and need > have:
+        from noisyprobe.errors import NoisyProbeError
+
+        gib = 1024**3
+        biggest = max(stacks, key=lambda pair: stack_bytes(*pair))
+        raise NoisyProbeError(
+            f"heads too large: {biggest[1]} x {biggest[0]!r} and the rest need about "
+            f"{need / gib:.1f} GiB for weights, gradients and optimizer state; "
+            f"{have / gib:.1f} GiB is available (use a smaller hidden size or fewer runs "
+            "per stack)"
+        )
 
 
 def _uniform(shape: tuple[int, ...], bound: float, gen: torch.Generator) -> torch.Tensor:

@@ -24,7 +24,7 @@ from noisyprobe.errors import NoisyProbeError
 from noisyprobe.methods import get as get_method
 from noisyprobe.methods.base import Method
 from noisyprobe.methods.context import StackContext, Step, evaluate_heads
-from noisyprobe.methods.heads import StackedHead
+from noisyprobe.methods.heads import StackedHead, check_fits_in_memory
 from noisyprobe.methods.inputs import GroupPlan, Inputs
 from noisyprobe.methods.losses import cross_entropy
 from noisyprobe.train import rng
@@ -210,6 +210,7 @@ def build_heads(
     (sorted names) and copy by copy, so they do not depend on the other runs.
     """
     plan = method.heads(dim, num_classes)
+    check_fits_in_memory([(spec, m * len(seeds)) for spec, m in plan.values()], device)
     gens = [rng.torch_generator(s, rng.INIT) for s in seeds]
     heads, copies = {}, {}
     entries: dict[str, list[dict[str, torch.Tensor]]] = {}
