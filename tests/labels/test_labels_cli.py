@@ -42,6 +42,7 @@ def test_audit_prints_and_writes_json(noisy_featureset, tmp_path, capsys):
     [
         (["--labels", "nope"], "no such label column"),
         (["--top", "-1"], "--top"),
+        (["--refits", "-1"], "refits"),
     ],
 )
 def test_audit_errors_are_one_line(noisy_featureset, capsys, extra, match):

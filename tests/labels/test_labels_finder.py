@@ -71,9 +71,39 @@ def test_same_seed_same_result():
         (np.full(100, 5), {}, "labels"),
         (np.zeros(100, dtype=int), {"min_disagreement": 0.0}, "min_disagreement"),
         (np.zeros(5, dtype=int), {}, "too few"),
+        (np.zeros(100, dtype=int), {"refits": -1}, "refits"),
     ],
 )
 def test_bad_input(labels, kwargs, match):
     x = np.random.default_rng(0).normal(size=(labels.size, 3))
     with pytest.raises(NoisyProbeError, match=match):
         audit(x, labels, 4, **kwargs)
+
+
+def test_no_refit_is_one_pruning_pass_of_the_ensemble():
+    from noisyprobe.labels.agreement import disagreement
+    from noisyprobe.labels.ensemble import ensemble_probs
+    from noisyprobe.labels.estimate import estimate_joint
+    from noisyprobe.labels.prune import pair_counts, prune_by_noise_rate
+
+    x, y = _blobs(n=600, sep=3.0)
+    nl = inject(y, "asymmetric", 0.3, 4, seed=4)
+    a = audit(x, nl.labels, 4, refits=0, **FAST)
+    e = ensemble_probs(x, nl.labels, 4, l2s=(0.1, 1.0), keep=1, repeats=2)
+    counts = pair_counts(estimate_joint(nl.labels, e.mean, 4), 600)
+    eligible = (disagreement(e.members, nl.labels) == 1.0) & (e.mean.argmax(1) != nl.labels)
+    want = prune_by_noise_rate(nl.labels, e.mean, counts, eligible)
+    np.testing.assert_array_equal(a.issues, want)
+    assert a.info["refits"] == 0
+
+
+def test_refits_find_more_flips_under_heavy_pair_noise():
+    x, y = _blobs(n=1200, sep=2.5, seed=5)
+    nl = inject(y, "asymmetric", 0.4, 4, seed=5)
+    f1 = {}
+    for refits in (0, 4):
+        a = audit(x, nl.labels, 4, refits=refits, **FAST)
+        tp = (a.issues & nl.is_noisy).sum()
+        f1[refits] = 2 * tp / (a.issues.sum() + nl.is_noisy.sum())
+        assert 0 <= a.info["refits"] <= refits
+    assert f1[4] > f1[0]

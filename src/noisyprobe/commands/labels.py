@@ -16,9 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = actions.add_parser(
         "audit",
         help="rank likely-mislabelled samples; estimate the noise rate and transition matrix",
-        description="Cross-validated ensemble of linear heads on the features; samples that "
-        "every head predicts as another class are ranked by disagreement and margin, as many "
-        "per class as confident learning's calibrated joint says are wrong.",
+        description="Cross-validated ensemble of linear heads on the features; confident "
+        "learning's calibrated joint says how many samples of each label are of each other "
+        "class, the samples with the largest such margins that every head predicts as "
+        "another class are flagged, and the heads are refitted without them (--refits "
+        "rounds) to re-rank.",
     )
     a.add_argument("--features", required=True, help="FeatureSet folder")
     a.add_argument("--labels", help="label column to audit (default: the main labels)")
@@ -26,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", help="write the full audit as JSON here (atomically)")
     a.add_argument("--top", type=int, default=20, help="likely issues to print (default 20)")
     a.add_argument("--folds", type=int, default=5)
+    a.add_argument("--refits", type=int, default=4, help="clean-and-refit rounds (default 4)")
     a.add_argument("--seed", type=int, default=0)
     a.set_defaults(func=run)
 
@@ -41,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise NoisyProbeError(f"--top: expected a count >= 0, got {args.top}")
     rows, result = audit_featureset(
-        args.features, labels=args.labels, split=args.split, folds=args.folds, seed=args.seed
+        args.features,
+        labels=args.labels,
+        split=args.split,
+        folds=args.folds,
+        refits=args.refits,
+        seed=args.seed,
     )
     fs = FeatureSet.load(args.features)
     column = fs.label_column(None if args.labels in (None, "labels") else args.labels)[rows]

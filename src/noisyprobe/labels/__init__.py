@@ -4,7 +4,8 @@
   counts, prediction-agreement ranking; :func:`audit_featureset` for a FeatureSet folder;
 - :func:`ensemble_probs` (``labels.ensemble``): the out-of-sample probabilities;
 - :func:`estimate_joint`, :func:`transition_from_joint` (``labels.estimate``);
-- :func:`disagreement`, :func:`issue_score` (``labels.agreement``).
+- :func:`disagreement`, :func:`issue_score` (``labels.agreement``);
+- :func:`pair_counts`, :func:`prune_by_noise_rate` (``labels.prune``).
 
 Example:
     >>> from noisyprobe import labels
@@ -28,6 +29,8 @@ _LAZY = {
     "disagreement": "agreement",
     "issue_score": "agreement",
     "margin": "agreement",
+    "pair_counts": "prune",
+    "prune_by_noise_rate": "prune",
 }
 
 __all__ = sorted(_LAZY)

@@ -51,6 +51,7 @@ def ensemble_probs(
     l2s: Sequence[float] = DEFAULT_L2S,
     keep: int = 2,
     seed: int = 0,
+    train_mask: np.ndarray | None = None,
 ) -> EnsembleProbs:
     """Cross-validated probabilities of ``repeats × keep`` linear heads.
 
@@ -63,6 +64,8 @@ def ensemble_probs(
         l2s: penalties tried; the ``keep`` with the lowest out-of-fold log-loss are kept.
         keep: how many penalties form the ensemble.
         seed: first fold seed.
+        train_mask: [N] bool, rows whose labels the heads may train on (default: all); the
+            log-loss that picks the penalties is averaged over these rows only.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -85,14 +88,17 @@ def ensemble_probs(
         raise NoisyProbeError(f"keep: expected at most {len(l2s)} (the penalties tried)")
     x = np.asarray(x, dtype=np.float64)
     n = labels.shape[0]
+    rows = np.arange(n) if train_mask is None else np.flatnonzero(train_mask)
     probs: dict[tuple[float, int], np.ndarray] = {}
     nll: dict[float, float] = {}
     for l2 in l2s:
         losses = []
         for r in range(repeats):
-            p = cross_val_probs(x, labels, num_classes, folds=folds, l2=l2, seed=seed + r)
+            p = cross_val_probs(
+                x, labels, num_classes, folds=folds, l2=l2, seed=seed + r, train_mask=train_mask
+            )
             probs[(l2, seed + r)] = p
-            losses.append(float(-np.log(np.clip(p[np.arange(n), labels], 1e-12, 1)).mean()))
+            losses.append(float(-np.log(np.clip(p[rows, labels[rows]], 1e-12, 1)).mean()))
         nll[l2] = float(np.mean(losses))
     best = sorted(l2s, key=lambda v: nll[v])[:keep]
     chosen = [(l2, seed + r) for l2 in best for r in range(repeats)]

@@ -7,22 +7,26 @@ The audit of a labelled set (features ``x``, given labels ỹ):
    log-loss of the given labels);
 2. the confident-learning joint Q̂ of the ensemble mean
    (:func:`noisyprobe.labels.estimate.estimate_joint`) says how many samples of each given
-   label are wrong (``issue_counts``);
-3. within each given label, the samples are ranked by the issue score (member disagreement
-   plus the mean's margin, :mod:`noisyprobe.labels.agreement`) and the top ``count`` are
-   flagged, keeping only those that at least ``min_disagreement`` of the members predict
-   as another class (prediction agreement rather than loss alone);
-4. the reported joint counts each flagged sample at (its label, the ensemble's predicted
-   class) and every other sample on the diagonal, so the noise rate is the flagged share and
-   the transition matrix T̂[true, given] comes from the flagged samples' predicted classes.
-   Confident learning's own calibrated rate is kept as ``cl_noise_rate``.
+   label i are really of class j (``pair_counts``); it is fixed from here on, since confident
+   learning needs heads fitted to the noisy labels;
+3. pruning by noise rate (:mod:`noisyprobe.labels.prune`): per (i, j) the samples labelled i
+   with the largest margin p_j − p_i, keeping only those that at least ``min_disagreement``
+   of the members predict as another class (prediction agreement rather than loss alone);
+4. clean and refit, ``refits`` times: the heads are refitted (same penalties, same folds)
+   on the samples not flagged, every sample is re-scored out of fold, and step 3 runs again
+   on the new probabilities (stops early when the flags no longer change). Heads fitted to
+   heavy pair noise learn part of it; refitting without the likeliest flips sharpens the
+   ranking where it matters most (asymmetric noise);
+5. the reported joint counts each flagged sample at (its label, the first ensemble's
+   predicted class, or the refitted one's where the first predicted the label) and every
+   other sample on the diagonal, so the noise rate is the flagged share and the transition
+   matrix T̂[true, given] comes from the flagged samples' predicted classes. Confident
+   learning's own calibrated rate is kept as ``cl_noise_rate``.
 
-Measured limits (``benchmarks/label_audit.py``, PadChest MiniLM): the flagged-share rate is
-much closer to the injected rate than confident learning's calibrated joint, but under heavy
-pair noise (40% asymmetric) the penalties picked by log-loss fit the noisy posterior and
-rank worse than a strongly regularised probe (lower F1 than cleanlab there). Noise that the
+Measured limits (``benchmarks/label_audit.py``, PadChest MiniLM, IU X-ray): noise that the
 features themselves predict (an automatic labeller reading the same report text) is mostly
-invisible to any cross-validated head: recall stays low and the rate is underestimated.
+invisible to any cross-validated head: on IU's human-vs-automatic labels recall stays near
+15-22% and the rate is underestimated.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ def audit(
     l2s: Sequence[float] = DEFAULT_L2S,
     keep: int = 2,
     min_disagreement: float = 1.0,
+    refits: int = 4,
     seed: int = 0,
 ) -> LabelAudit:
     """Audit the labels of features ``x``.
@@ -91,6 +96,7 @@ def audit(
             :func:`noisyprobe.labels.ensemble.ensemble_probs`).
         min_disagreement: a flagged sample needs at least this share of the members to
             predict another class (in (0, 1]; 1 = all of them).
+        refits: clean-and-refit rounds after the first flagging (0 = none).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -103,13 +109,16 @@ def audit(
     """
     from noisyprobe.labels.agreement import disagreement, issue_score
     from noisyprobe.labels.ensemble import ensemble_probs
-    from noisyprobe.labels.estimate import estimate_joint, issue_counts, transition_from_joint
+    from noisyprobe.labels.estimate import estimate_joint, transition_from_joint
+    from noisyprobe.labels.prune import pair_counts, prune_by_noise_rate
 
     labels = np.asarray(labels, dtype=np.int64)
     if isinstance(min_disagreement, bool) or not 0 < float(min_disagreement) <= 1:
         raise NoisyProbeError(
             f"min_disagreement: expected a share in (0, 1], got {min_disagreement!r}"
         )
+    if isinstance(refits, bool) or not isinstance(refits, (int, np.integer)) or refits < 0:
+        raise NoisyProbeError(f"refits: expected an integer >= 0, got {refits!r}")
     if labels.ndim != 1 or np.asarray(x).shape[:1] != labels.shape:
         raise NoisyProbeError(
             f"x [N, D] and labels [N] expected, got {np.asarray(x).shape} and {labels.shape}"
@@ -118,24 +127,35 @@ def audit(
         raise NoisyProbeError(f"labels: expected values in 0..{num_classes - 1}")
     if labels.size < 2 * folds:
         raise NoisyProbeError(f"too few samples ({labels.size}) to audit; need {2 * folds}+")
-    ens = ensemble_probs(
-        x, labels, num_classes, folds=folds, repeats=repeats, l2s=l2s, keep=keep, seed=seed
-    )
-    mean = ens.mean
-    cl_joint = estimate_joint(labels, mean, num_classes)
-    counts = issue_counts(cl_joint, labels)
-    scores = issue_score(ens.members, labels)
-    dis = disagreement(ens.members, labels)
-    predicted = mean.argmax(axis=1)
-    eligible = (dis >= float(min_disagreement) - 1e-9) & (predicted != labels)
+    options = {"folds": folds, "repeats": repeats, "seed": seed}
+    ens = ensemble_probs(x, labels, num_classes, l2s=l2s, keep=keep, **options)
+    cl_joint = estimate_joint(labels, ens.mean, num_classes)
+    counts = pair_counts(cl_joint, labels.size)
+    first_predicted = ens.mean.argmax(axis=1)
+    chosen = tuple(dict.fromkeys(ens.l2s))
+    members = ens.members
     issues = np.zeros(labels.size, dtype=bool)
-    for c in range(num_classes):
-        idx = np.flatnonzero((labels == c) & eligible)
-        order = np.argsort(-scores[idx], kind="stable")
-        issues[idx[order[: counts[c]]]] = True
+    done = 0
+    while True:
+        mean = members.mean(axis=0)
+        dis = disagreement(members, labels)
+        predicted = mean.argmax(axis=1)
+        eligible = (dis >= float(min_disagreement) - 1e-9) & (predicted != labels)
+        flagged = prune_by_noise_rate(labels, mean, counts, eligible)
+        converged = done > 0 and bool((flagged == issues).all())
+        issues = flagged
+        if converged or done == refits or (~issues).sum() < 2 * folds:
+            break
+        refit = ensemble_probs(
+            x, labels, num_classes, l2s=chosen, keep=len(chosen), train_mask=~issues, **options
+        )
+        members = refit.members
+        done += 1
+    scores = issue_score(members, labels)
+    true_class = np.where(first_predicted != labels, first_predicted, predicted)
     n = labels.size
     joint = np.zeros((num_classes, num_classes))
-    np.add.at(joint, (labels[issues], predicted[issues]), 1.0)
+    np.add.at(joint, (labels[issues], true_class[issues]), 1.0)
     clean_counts = np.bincount(labels[~issues], minlength=num_classes)
     joint[np.diag_indices(num_classes)] += clean_counts
     joint /= n
@@ -155,6 +175,7 @@ def audit(
             "seeds": list(ens.seeds),
             "oof_nll": {f"{k:g}": v for k, v in ens.oof_nll.items()},
             "members": int(ens.members.shape[0]),
+            "refits": done,
         },
     )
 

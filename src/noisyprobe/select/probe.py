@@ -46,6 +46,7 @@ def cross_val_probs(
     l2: float = 1e-2,
     max_iter: int = 200,
     seed: int = 0,
+    train_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Out-of-fold predicted probabilities [N, C] of a linear softmax probe.
 
@@ -58,6 +59,8 @@ def cross_val_probs(
         l2: penalty λ/2·‖W‖² added to the mean cross-entropy (the bias is not penalised).
         max_iter: L-BFGS iterations.
         seed: seeds the fold assignment.
+        train_mask: [N] bool, rows allowed to train (default: all); every row is still
+            predicted by the fold model that did not train on it.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -81,6 +84,11 @@ def cross_val_probs(
     if labels.min() < 0 or labels.max() >= num_classes:
         raise NoisyProbeError(f"labels: expected values in 0..{num_classes - 1}")
     fold = stratified_folds(labels, folds, seed=seed)
+    train = np.ones(n, dtype=bool) if train_mask is None else np.asarray(train_mask)
+    if train.shape != (n,) or train.dtype != bool:
+        raise NoisyProbeError(f"train_mask: expected [N] bool, got {train.shape} {train.dtype}")
+    if any(not (train & (fold != k)).any() for k in range(folds)):
+        raise NoisyProbeError("train_mask: every fold model needs at least one training row")
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std[std == 0] = 1.0
@@ -90,6 +98,7 @@ def cross_val_probs(
         yt = torch.from_numpy(labels)
         ft = torch.from_numpy(fold)
         weight = (ft[None, :] != torch.arange(folds)[:, None]).double()  # [K, N] train rows
+        weight = weight * torch.from_numpy(train.astype(np.float64))[None, :]
         weight = weight / weight.sum(dim=1, keepdim=True)
     w = torch.zeros(folds, xs.shape[1], num_classes, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS(
