@@ -142,3 +142,36 @@ def test_bad_noise_options_are_refused_when_the_spec_is_read(tmp_path, options, 
     )
     with pytest.raises(NoisyProbeError, match=message):
         load_spec(tmp_path / "g.yaml")
+
+
+def test_pair_map_option_flips_only_the_mapped_class_and_is_checked_up_front(grid):
+    tmp, columns = grid
+    (tmp / "g.yaml").write_text(
+        "featuresets:\n  a: {path: base, noise_options: {asymmetric: {pair_map: [0, 0]}}}\n"
+        "noise: {kinds: [asymmetric], rates: [0.4]}\nmethods: {lp: {}}\nseeds: [0]\n"
+        "train: {epochs: 1}\n"
+    )
+    report = run_grid(tmp / "g.yaml", tmp / "l.sqlite", progress=False, regime=False)
+    assert report.failed == 0
+    with Ledger(tmp / "l.sqlite", readonly=True) as lg:
+        realized = float(lg.runs()["realized_noise_rate"].iloc[0])
+    train = FeatureSet.load(tmp / "base").splits == "train"
+    positives = columns["human_a"][train].mean()
+    # 40 % of the positives (present -> absent), none of the negatives
+    assert realized == pytest.approx(0.4 * positives, abs=0.01)
+    (tmp / "bad.yaml").write_text(
+        "featuresets:\n  a: {path: base, noise_options: {asymmetric: {pair_map: [0, 0, 1]}}}\n"
+        "noise: {kinds: [asymmetric], rates: [0.4]}\nmethods: {lp: {}}\n"
+    )
+    with pytest.raises(NoisyProbeError, match="featuresets.a: noise kind 'asymmetric': pair_map"):
+        run_grid(tmp / "bad.yaml", tmp / "l2.sqlite", progress=False, regime=False)
+
+
+def test_known_noise_is_the_share_of_labels_the_injection_changed():
+    from noisyprobe.train.protocol import Condition, _known_noise
+
+    y = np.array([0] * 90 + [1] * 10)
+    noise = inject(y, "asymmetric", 0.4, 2, 0, pair_map=[0, 0])
+    cond = Condition(noise_kind="asymmetric", rate=0.4, noise_options={"pair_map": [0, 0]})
+    # Co-Teaching forgets the 4 % that changed, not the nominal 40 %
+    assert _known_noise("coteaching", {}, cond, noise) == {"forget_rate": 0.04}

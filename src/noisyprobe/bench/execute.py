@@ -113,12 +113,15 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
             method=stack["method"],
             seed=int(item["seed"]),
             labels=labels,
-            params=known_noise_params(  # e.g. Co-Teaching's forget rate = injected rate
-                stack["method"], stack["params"], kind=item["noise_kind"], rate=item["rate"]
+            params=known_noise_params(  # e.g. Co-Teaching's forget rate = injected share
+                stack["method"],
+                stack["params"],
+                kind=item["noise_kind"],
+                rate=item["rate"] if noise is None else noise.realized_rate,
             ),
             val_labels=val_labels,
         )
-        for item, labels, _ in prepared
+        for item, labels, noise in prepared
     ]
     t0 = time.perf_counter()
     trained = train_runs(

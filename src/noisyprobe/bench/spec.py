@@ -686,19 +686,27 @@ def _uses_rate(kind: str) -> bool:
     return uses_rate(kind)
 
 
-def _implied_rate(info: FeatureSetInfo, name: str, kind: str, options: dict[str, Any]) -> float:
-    """The rate a rate-free kind implies on the FeatureSet's clean training labels (4 d.p.)."""
+def _try_options(
+    info: FeatureSetInfo, name: str, kind: str, options: dict[str, Any]
+) -> float | None:
+    """Inject ``kind`` with ``options`` once on the clean training labels, before any run.
+
+    A bad option value (a pair map of the wrong length, an unknown empirical finding) fails
+    here, naming the FeatureSet. Returns the rate a rate-free kind implies (4 d.p.).
+    """
     import numpy as np
 
     from noisyprobe._io import load_npy
-    from noisyprobe.noise import check_options, implied_rate
+    from noisyprobe.noise import check_options, implied_rate, inject, uses_rate
 
     try:
         check_options(kind, options)
-        labels = load_npy(info.path / "labels.npy")
-        train = load_npy(info.path / "splits.npy") == "train"
-        num_classes = int(labels.max(initial=0)) + 1
-        return round(implied_rate(kind, np.asarray(labels)[train], num_classes, **options), 4)
+        labels = np.asarray(load_npy(info.path / "labels.npy"))
+        labels = labels[load_npy(info.path / "splits.npy") == "train"]
+        num_classes = int(load_npy(info.path / "labels.npy").max(initial=0)) + 1
+        free = not uses_rate(kind)
+        inject(labels, kind, None if free else 0.5, num_classes, 0, **options)
+        return round(implied_rate(kind, labels, num_classes, **options), 4) if free else None
     except NoisyProbeError as exc:
         raise NoisyProbeError(f"featuresets.{name}: noise kind {kind!r}: {exc}") from None
 
@@ -723,9 +731,12 @@ def expand(spec: GridSpec, featuresets: Mapping[str, FeatureSetInfo]) -> list[Gr
         conditions: list[tuple[str | None, str | None, float, dict[str, Any]]] = []
         for kind, rates in spec.noise.items():
             options = spec.options_for(entry, kind if kind != "none" else None)
+            implied = None
+            if kind != "none" and (options or not _uses_rate(kind)):
+                implied = _try_options(info, entry.name, kind, options)
             if kind != "none" and not _uses_rate(kind):  # one condition: its matrix's rate
                 if any(r > 0 for r in rates):
-                    cond = (None, kind, _implied_rate(info, entry.name, kind, options), options)
+                    cond = (None, kind, implied, options)
                     if cond not in conditions:
                         conditions.append(cond)
                 if 0.0 not in rates:

@@ -82,8 +82,7 @@ def training_labels(
         seed,
         counting=condition.counting,
         features=np.asarray(fs.features[idx]) if condition.noise_kind == "instance" else None,
-        **_pair_map(fs, condition.noise_kind),
-        **dict(condition.noise_options),
+        **{**_pair_map(fs, condition.noise_kind), **dict(condition.noise_options)},
     )
     return idx, noisy.labels, noisy
 
@@ -139,7 +138,7 @@ def train_condition(
                 method=m,
                 seed=s,
                 labels=draws[s][1],
-                params=_known_noise(m, p, condition),
+                params=_known_noise(m, p, condition, draws[s][2]),
                 order_seed=order_seed,
             )
             for m, p in methods.items()
@@ -223,8 +222,16 @@ def _pair_map(fs: FeatureSet, kind: str) -> dict[str, Any]:
     return {"pair_map": {int(k): int(v) for k, v in mapping.items()}}
 
 
-def _known_noise(method: str, params: Mapping[str, Any], condition: Condition) -> dict:
-    """The method's params plus what it takes from the injected (hence known) noise."""
+def _known_noise(
+    method: str, params: Mapping[str, Any], condition: Condition, noise: Any = None
+) -> dict:
+    """The method's params plus what it takes from the injected (hence known) noise.
+
+    The known rate is the share of training labels the injection changed: equal to the
+    nominal rate when every class can flip, smaller when some cannot (a pair map that keeps
+    a class, as for missed findings 1 -> 0 on a binary task) or when a matrix sets it.
+    """
     from noisyprobe.methods.base import known_noise_params
 
-    return known_noise_params(method, params, kind=condition.noise_kind, rate=condition.rate)
+    rate = condition.rate if noise is None else float(noise.realized_rate)
+    return known_noise_params(method, params, kind=condition.noise_kind, rate=rate)
