@@ -18,7 +18,9 @@ mean over true classes of the L1 distance between estimated and realized rows), 
 error ratios ours/cleanlab.
 
     python benchmarks/label_audit.py                    # PadChest MiniLM, seeds 0
-    python benchmarks/label_audit.py --seeds 0,1,2
+    python benchmarks/label_audit.py --seeds 0,1,2 \
+        --real ~/.cache/noisyprobe/feats/iu-minilm:labels:automatic \
+        --real ~/.cache/noisyprobe/feats/iu-minilm:human_cardiomegaly:automatic_cardiomegaly
     python benchmarks/label_audit.py --no-injected \
         --real ~/.cache/noisyprobe/feats/iu-minilm:labels:automatic \
         --real ~/.cache/noisyprobe/feats/iu-minilm:human_cardiomegaly:automatic_cardiomegaly
@@ -116,7 +118,7 @@ def main() -> None:
     )
     print(head)
     print("-" * len(head))
-    totals: dict[str, list[tuple[float, float, float]]] = {"ours": [], "cleanlab": [], "regime": []}
+    totals: dict[str, list[tuple[float, ...]]] = {"ours": [], "cleanlab": [], "regime": []}
     for name, x, y, truth, t_true, c in todo:
         out = {}
         t0 = time.perf_counter()
@@ -131,7 +133,7 @@ def main() -> None:
             p, r, f1 = prf(issues, truth)
             err = abs(rate - truth.mean())
             if truth.any():
-                totals[method].append((f1, err, t_l1))
+                totals[method].append((p, r, f1, err, t_l1))
             print(
                 f"{name:<22} {truth.mean():5.3f} | {method:<8} {p:5.3f} {r:5.3f} {f1:5.3f} "
                 f"{rate:6.3f} {err:6.3f} {t_l1:5.3f} {sec:4.0f}",
@@ -146,10 +148,10 @@ def main() -> None:
     print()
     for method, vals in totals.items():
         if vals:
-            f1, err, t_l1 = np.mean(vals, axis=0)
+            p, r, f1, err, t_l1 = np.mean(vals, axis=0)
             print(
-                f"mean over noisy conditions: {method:<8} F1 {f1:.3f}  |rate err| {err:.3f}  "
-                f"T-L1 {t_l1:.3f}"
+                f"mean over {len(vals)} noisy conditions: {method:<8} P {p:.3f}  R {r:.3f}  "
+                f"F1 {f1:.3f}  |rate err| {err:.3f}  T-L1 {t_l1:.3f}"
             )
 
 

@@ -23,10 +23,13 @@ The audit of a labelled set (features ``x``, given labels ỹ):
    matrix T̂[true, given] comes from the flagged samples' predicted classes. Confident
    learning's own calibrated rate is kept as ``cl_noise_rate``.
 
-Measured limits (``benchmarks/label_audit.py``, PadChest MiniLM, IU X-ray): noise that the
-features themselves predict (an automatic labeller reading the same report text) is mostly
-invisible to any cross-validated head: on IU's human-vs-automatic labels recall stays near
-15-22% and the rate is underestimated.
+Measured (``benchmarks/label_audit.py --seeds 0,1,2`` plus IU X-ray human-vs-automatic
+``labels`` and ``cardiomegaly``; mean over 14 noisy conditions): F1 0.766 vs cleanlab 2.9's
+0.740, noise-rate error 0.020 vs 0.060, transition L1 0.132 vs 0.200; ahead most at 40% pair
+noise (F1 0.76-0.81 vs 0.73), about even on symmetric noise. Noise that the features
+themselves predict (an automatic labeller reading the same report text) is mostly invisible
+to any cross-validated head: on IU recall stays at 15-22% and the rate is underestimated
+(as much as cleanlab's).
 """
 
 from __future__ import annotations
