@@ -1,4 +1,5 @@
-"""Worker processes of `bench --workers 2` die with their driver (kill -9, SIGTERM, Ctrl-C)."""
+"""Worker processes of `bench --workers 2`: they die with their driver (kill -9, SIGTERM,
+Ctrl-C) and are handed a stack only when one is free."""
 
 from __future__ import annotations
 
@@ -91,3 +92,24 @@ def test_workers_die_with_their_driver(tmp_path, sig):
     if sig == signal.SIGINT:
         assert proc.returncode == 130
     print(f"\n{sig!r}: driver gone after {stopped:.2f} s, {len(workers)} workers gone too")
+
+
+def test_payloads_are_submitted_only_when_a_worker_is_free():
+    # a payload waiting for a worker must not be reported as started (marked running)
+    from noisyprobe.bench.executors.local import LocalExecutor
+
+    submitted: list[int] = []
+    ex = LocalExecutor(workers=2, threads=1)
+    try:
+        yielded = 0
+        for _payload, result, error in ex.map(
+            "no-such-work",
+            [{"i": i} for i in range(5)],
+            on_submit=lambda p: submitted.append(p["i"]),
+        ):
+            assert result is None and "no-such-work" in error
+            yielded += 1
+            assert len(submitted) <= yielded + 2  # the finished ones and the two in flight
+    finally:
+        ex.close()
+    assert sorted(submitted) == list(range(5)) and yielded == 5

@@ -108,8 +108,9 @@ class LocalExecutor:
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, str | None]]:
         """Yield ``(payload, result, error)`` for every payload, in completion order.
 
-        ``on_submit(payload)`` is called when a payload starts (in this process) or is
-        queued (worker processes).
+        ``on_submit(payload)`` is called when a payload starts: at most ``workers`` are
+        handed to the worker processes at a time, so a payload still waiting for a worker
+        is not reported (nor marked ``running`` in a ledger) before it starts.
         """
         if self._pool is None:
             for payload in payloads:
@@ -118,17 +119,28 @@ class LocalExecutor:
                 out = call(kind, payload)
                 yield payload, out.get("result"), out.get("error")
             return
-        from concurrent.futures import as_completed
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        futures = {}
-        for payload in payloads:
-            if on_submit is not None:
-                on_submit(payload)
-            futures[self._pool.submit(call, kind, payload)] = payload
+        waiting = iter(payloads)
+        futures: dict[Any, dict[str, Any]] = {}
+
+        def submit_next() -> None:
+            payload = next(waiting, None)
+            if payload is not None:
+                if on_submit is not None:
+                    on_submit(payload)
+                futures[self._pool.submit(call, kind, payload)] = payload
+
         try:
-            for future in as_completed(futures):
-                out = future.result()
-                yield futures[future], out.get("result"), out.get("error")
+            for _ in range(self.workers):
+                submit_next()
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    payload = futures.pop(future)
+                    out = future.result()
+                    submit_next()
+                    yield payload, out.get("result"), out.get("error")
         finally:
             for future in futures:
                 future.cancel()
