@@ -12,16 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from noisyprobe._io import atomic_path
-from noisyprobe.errors import require
-
-
-def _pyplot():
-    matplotlib = require("matplotlib", extra="report")
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from noisyprobe._figures import pyplot, save_png
 
 
 def cd_diagram(
@@ -42,7 +33,7 @@ def cd_diagram(
         >>> cd_diagram([1.2, 2.0, 2.8], ["a", "b", "c"], 0.9, [(0, 1), (1, 2)], p).exists()
         True
     """
-    plt = _pyplot()
+    plt = pyplot()
     ranks = np.asarray(mean_ranks, dtype=float)
     k = len(methods)
     order = np.argsort(ranks, kind="stable")
@@ -82,7 +73,7 @@ def cd_diagram(
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=10)
-    return _save(fig, plt, path)
+    return save_png(fig, plt, path)
 
 
 def rank_heatmap(
@@ -101,7 +92,7 @@ def rank_heatmap(
         >>> rank_heatmap(np.array([[1, 2], [2, 1]]), ["c1", "c2"], ["a", "b"], p).exists()
         True
     """
-    plt = _pyplot()
+    plt = pyplot()
     ranks = np.asarray(ranks, dtype=float)
     n, k = ranks.shape
     fig, ax = plt.subplots(figsize=(max(5.0, 3.0 + 0.6 * k), 1.5 + 0.22 * n))
@@ -124,13 +115,4 @@ def rank_heatmap(
     fig.colorbar(image, ax=ax, label="rank (1 = best)")
     if title:
         ax.set_title(title, fontsize=10)
-    return _save(fig, plt, path)
-
-
-def _save(fig, plt, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return save_png(fig, plt, path)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from noisyprobe._io import atomic_path
+from noisyprobe._figures import pyplot, save_png
 from noisyprobe.errors import require
 
 
@@ -40,7 +40,7 @@ def plot_moment_histograms(
         >>> plot_moment_histograms({"exp": s}, out).exists()
         True
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, key, label in ((axes[0], "skew", "skewness"), (axes[1], "kurt", "excess kurtosis")):
         pooled = np.concatenate([_finite(s[key]) for s in summaries.values()] or [np.zeros(1)])
@@ -52,7 +52,7 @@ def plot_moment_histograms(
         ax.set_ylabel("features")
     axes[0].legend(fontsize=8)
     fig.suptitle("Feature distribution shape (SKD: pretraining noise flattens it)")
-    return _save(fig, plt, path)
+    return save_png(fig, plt, path)
 
 
 def plot_singular_spectra(
@@ -66,7 +66,7 @@ def plot_singular_spectra(
         >>> plot_singular_spectra({"a": np.array([3.0, 2.0, 1.0])}, out).exists()
         True
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, sigma in spectra.items():
         sigma = np.asarray(sigma, dtype=np.float64)
@@ -80,7 +80,7 @@ def plot_singular_spectra(
     ax.set_ylabel("sigma_i / sum sigma")
     ax.set_title(title or "Singular spectrum (NMTune: SVE, LSVR)")
     ax.legend(fontsize=8)
-    return _save(fig, plt, path)
+    return save_png(fig, plt, path)
 
 
 def plot_loss_densities(
@@ -104,7 +104,7 @@ def plot_loss_densities(
         >>> plot_loss_densities({"lp": d}, out).exists()
         True
     """
-    plt = _pyplot()
+    plt = pyplot()
     n = max(1, len(densities))
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
     for ax, (name, d) in zip(axes[0], densities.items()):
@@ -117,28 +117,9 @@ def plot_loss_densities(
     axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    return _save(fig, plt, path)
-
-
-def _pyplot() -> Any:
-    matplotlib = require("matplotlib", extra="report")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return save_png(fig, plt, path)
 
 
 def _finite(values: Any) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     return arr[np.isfinite(arr)]
-
-
-def _save(fig: Any, plt: Any, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    try:
-        fig.tight_layout()
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=120)
-    finally:
-        plt.close(fig)
-    return path

@@ -17,18 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from noisyprobe.errors import NoisyProbeError, require
+from noisyprobe._figures import pyplot
+from noisyprobe.errors import NoisyProbeError
 
 MIME = {".png": "image/png", ".svg": "image/svg+xml"}
-
-
-def pyplot() -> Any:
-    """matplotlib.pyplot on the Agg backend, or an error naming the ``report`` extra."""
-    matplotlib = require("matplotlib", extra="report")
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def data_uri(payload: bytes, mime: str) -> str:

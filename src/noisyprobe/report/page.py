@@ -40,9 +40,9 @@ def build_report(
     import datetime
 
     from noisyprobe import __version__
+    from noisyprobe._figures import pyplot
     from noisyprobe.bench.ledger import Ledger
     from noisyprobe.bench.summary import summarize
-    from noisyprobe.report.figures import pyplot
 
     pyplot()  # fail early, naming the extra, when matplotlib is missing
     if not 0.0 < alpha < 1.0:

@@ -237,14 +237,12 @@ def write_figures(
     """
     if not summary:
         return []
-    try:
-        import matplotlib
+    from noisyprobe._figures import pyplot, save_png
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    try:
+        plt = pyplot()
+    except ImportError:  # MissingExtraError: no figures without the report extra
         return []
-    from noisyprobe._io import atomic_path
 
     x = np.asarray(levels, dtype=float) * 100
     tasks = list(next(iter(summary.values()))["accuracy"])
@@ -260,7 +258,7 @@ def write_figures(
         ax.set_xlabel("pretraining noise %")
     axes[0][0].set_ylabel("accuracy %")
     axes[0][0].legend(fontsize=7)
-    written.append(_save(fig, plt, Path(out) / "accuracy.png", atomic_path))
+    written.append(str(save_png(fig, plt, Path(out) / "accuracy.png", dpi=110)))
     fig, axes = plt.subplots(1, 5, figsize=(16, 3.0))
     for ax, key in zip(axes, DIAGNOSTICS):
         for dom in ("id", "ood"):
@@ -284,13 +282,5 @@ def write_figures(
     )
     axes[4].set_title("flipped labels memorised %")
     axes[4].set_xlabel("pretraining noise %")
-    written.append(_save(fig, plt, Path(out) / "diagnostics.png", atomic_path))
+    written.append(str(save_png(fig, plt, Path(out) / "diagnostics.png", dpi=110)))
     return written
-
-
-def _save(fig: Any, plt: Any, path: Path, atomic_path: Any) -> str:
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return str(path)

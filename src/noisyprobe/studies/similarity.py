@@ -273,12 +273,9 @@ def write_figures(runs: list[dict[str, Any]], corr: dict[str, Any], out: str | P
     """
     if not runs:
         return []
-    import matplotlib
+    from noisyprobe._figures import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from noisyprobe._io import atomic_path
+    plt = pyplot()
 
     colours = {"full": "tab:red", "last": "tab:blue", "lora": "tab:green"}
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -300,7 +297,7 @@ def write_figures(runs: list[dict[str, Any]], corr: dict[str, Any], out: str | P
     ax.set_xlabel("mean layer-wise linear CKA to pretrained")
     ax.set_ylabel("test accuracy")
     ax.set_title("similarity space (lines: epochs; dots: final)")
-    paths = [_save(fig, plt, Path(out) / "similarity_space.png", atomic_path)]
+    paths = [str(save_png(fig, plt, Path(out) / "similarity_space.png", dpi=110))]
     fig, ax = plt.subplots(figsize=(5, 4))
     pts = [p for r in runs for p in r["epochs"] if p["epoch"] > 0]
     ax.scatter([p["cka_mean"] for p in pts], [p["ece"] for p in pts], color="black", s=10)
@@ -314,13 +311,5 @@ def write_figures(runs: list[dict[str, Any]], corr: dict[str, Any], out: str | P
         ax.legend()
     ax.set_xlabel("mean layer-wise linear CKA")
     ax.set_ylabel("ECE")
-    paths.append(_save(fig, plt, Path(out) / "cka_ece.png", atomic_path))
+    paths.append(str(save_png(fig, plt, Path(out) / "cka_ece.png", dpi=110)))
     return paths
-
-
-def _save(fig: Any, plt: Any, path: Path, atomic_path: Any) -> str:
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return str(path)
