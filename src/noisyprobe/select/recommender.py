@@ -126,11 +126,14 @@ class KNNSelector:
         return self.regrets_[idx].mean(axis=0)
 
     def recommend(self, regime: Mapping[str, float]) -> Recommendation:
-        """The method with the lowest predicted regret (first in method order on ties)."""
+        """The method with the lowest predicted regret (first in method order on ties).
+
+        Subclasses change only :meth:`predict`; the neighbours are still reported.
+        """
         if not hasattr(self, "x_"):
             raise NoisyProbeError("the selector is not fitted")
         idx, dist = self.neighbours(regime)
-        pred = self.regrets_[idx].mean(axis=0)
+        pred = self.predict(regime)
         best = int(np.argmin(pred))
         return Recommendation(
             method=self.methods_[best],

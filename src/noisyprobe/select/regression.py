@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
-from noisyprobe.select.recommender import KNNSelector, Recommendation
+from noisyprobe.select.recommender import KNNSelector
 from noisyprobe.select.regime import REGIME_FEATURES
 
 
@@ -50,18 +50,3 @@ class RidgeSelector(KNNSelector):
         """Predicted regret [m] of every method."""
         z = self._standardise(self._vector(regime)[None, :])[0]
         return self.intercept_ + z @ self.coef_
-
-    def recommend(self, regime: Mapping[str, float]) -> Recommendation:
-        """The method with the lowest predicted regret (first in method order on ties)."""
-        if not hasattr(self, "coef_"):
-            raise NoisyProbeError("the selector is not fitted")
-        pred = self.predict(regime)
-        idx, dist = self.neighbours(regime)
-        best = int(np.argmin(pred))
-        return Recommendation(
-            method=self.methods_[best],
-            expected_regret=float(pred[best]),
-            predicted={m: float(v) for m, v in zip(self.methods_, pred)},
-            neighbours=[self.names_[i] for i in idx],
-            distances=[float(d) for d in dist],
-        )
