@@ -26,14 +26,7 @@ TOLERANCE = 1.0  # balanced-accuracy points below lp
 
 # Known misses (issue 8), strict: a miss that starts to pass fails the run, so the entry
 # must then be removed here (and the gap closed in the issue).
-KNOWN_GAPS = {
-    "skd": "L_kurt (lambda_k = 1, per-column input kurtosis targets) costs about 1.7 points "
-    "against its own MLP on clean breast_cancer; a smaller lambda_k trades away the robustness "
-    "of tests/methods/test_methods_noise_robustness.py (lambda_k 0.3: -1.5 clean)",
-    "dividemix": "its mixup-trained heads (alpha 4) land at LogisticRegressionCV's level "
-    "(94.5-94.9), 1.0-1.4 below lp's 95.9 (two of 169 test rows); with lambda_u read from the "
-    "co-divide (0 on clean data) the split no longer matters (p_threshold 0 scores the same)",
-}
+KNOWN_GAPS: dict[str, str] = {}  # skd and dividemix passed once TrainConfig.C = 0.1 landed
 
 
 def _cases() -> list:

@@ -99,14 +99,15 @@ def test_fast_lp_with_l2_penalty_matches_autograd(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(70, 6)).astype(np.float32)
     y = (x[:, :3].argmax(1)).astype(np.int64)
-    runs = [RunSpec("lp", s, y, {"C": 0.05}) for s in (0, 1, 1)]
-    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2)
+    runs = [RunSpec("lp", s, y) for s in (0, 1, 1)]
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2, C=0.05)
     fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
     monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
     slow = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
     np.testing.assert_allclose(np.stack(fast), np.stack(slow), atol=2e-5)
     plain = RunSpec("lp", 0, y)
-    (unpenalised,) = train_runs(x, [plain], num_classes=3, config=cfg, progress=False)
+    off = TrainConfig(epochs=4, batch_size=16, lr=5e-2, C=None)
+    (unpenalised,) = train_runs(x, [plain], num_classes=3, config=off, progress=False)
     assert np.abs(unpenalised.predict_proba(x) - fast[0]).max() > 1e-3  # the penalty acts
 
 
@@ -117,15 +118,33 @@ def test_lp_with_c_converges_to_sklearn_logistic_regression():
     x = rng.normal(size=(300, 6)).astype(np.float32)
     y = (x[:, :3] + 0.8 * rng.normal(size=(300, 3))).argmax(1).astype(np.int64)
     ref = LogisticRegression(C=0.05, max_iter=10_000, tol=1e-10).fit(x, y).predict_proba(x)
-    cfg = TrainConfig(epochs=300, batch_size=300, lr=3e-2, weight_decay=0.0, standardize=False)
-    (run,) = train_runs(x, [RunSpec("lp", 0, y, {"C": 0.05})], num_classes=3, config=cfg)
+    cfg = TrainConfig(
+        epochs=300, batch_size=300, lr=3e-2, weight_decay=0.0, standardize=False, C=0.05
+    )
+    (run,) = train_runs(x, [RunSpec("lp", 0, y)], num_classes=3, config=cfg)
     np.testing.assert_allclose(run.predict_proba(x), ref, atol=1e-3)
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, "x", float("nan")])
-def test_lp_c_validated(bad):
-    from noisyprobe.errors import NoisyProbeError
-    from noisyprobe.methods import get
+def test_penalty_reaches_every_weight_matrix_of_an_mlp_head_but_no_bias():
+    """The trainer's L2 acts on MLP heads too (weights shrink), and never on biases."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    norms = {}
+    for c in (None, 1e-3):
+        cfg = TrainConfig(epochs=20, batch_size=32, lr=1e-2, C=c, weight_decay=0.0)
+        (run,) = train_runs(x, [RunSpec("mlp", 0, y)], num_classes=2, config=cfg)
+        head = run._stack.heads["main"]
+        norms[c] = {k: float(v.norm()) for k, v in head.params.items()}
+    for name in norms[None]:
+        if trainer.penalised(name):
+            assert norms[1e-3][name] < 0.8 * norms[None][name], name
+    assert not trainer.penalised("bias") and not trainer.penalised("bn_weight")
 
-    with pytest.raises(NoisyProbeError, match="lp: C"):
-        get("lp")(C=bad)
+
+@pytest.mark.parametrize("bad", [0, -1.0, "x", float("nan"), True])
+def test_train_config_c_validated(bad):
+    from noisyprobe.errors import NoisyProbeError
+
+    with pytest.raises(NoisyProbeError, match="TrainConfig.C"):
+        TrainConfig(C=bad)

@@ -10,6 +10,7 @@ import numpy as np
 from noisyprobe.commands._common import (
     check_output_file,
     check_rate,
+    parse_inverse_strength,
     parse_key_values,
     parse_seeds,
 )
@@ -35,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="training epochs (default: TrainConfig)")
     p.add_argument("--lr", type=float, help="learning rate (default: TrainConfig)")
     p.add_argument("--batch-size", type=int, help="mini-batch size (default: TrainConfig)")
+    p.add_argument(
+        "--C",
+        dest="l2_C",
+        metavar="C",
+        help="inverse L2 strength of the head weights as in scikit-learn (default 0.1; none: off)",
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--out", help="write all results as JSON here")
     p.add_argument(
@@ -73,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         for k, v in {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}.items()
         if v is not None
     }
+    if args.l2_C is not None:
+        overrides["C"] = parse_inverse_strength(args.l2_C)
     config = replace(TrainConfig(), device=args.device, **overrides)
     condition = Condition(
         label_column=args.labels, noise_kind=args.noise, rate=rate, counting=args.counting

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
+from noisyprobe.train.config import DEFAULT_C
 
 _CONFIG_KEYS = (
     "epochs",
@@ -34,6 +35,8 @@ class HeadClassifier:
         random_state: seed of the run (initialisation, data order, method randomness).
         epochs, batch_size, lr, weight_decay, standardize, device, num_threads: training
             settings (see :class:`~noisyprobe.train.TrainConfig`); None keeps its default.
+        C: inverse L2 strength of the heads' weights, as in scikit-learn (``None``: no
+            penalty; default ``TrainConfig``'s 0.1).
         **hyperparams: the method's hyperparameters (e.g. ``q=0.5`` for ``gce``).
 
     Example:
@@ -62,6 +65,7 @@ class HeadClassifier:
         standardize: bool = True,
         device: str = "cpu",
         num_threads: int | None = None,
+        C: float | None = DEFAULT_C,
         **hyperparams: Any,
     ) -> None:
         self.method = method
@@ -73,6 +77,7 @@ class HeadClassifier:
         self.standardize = standardize
         self.device = device
         self.num_threads = num_threads
+        self.C = C
         self._hyperparams = dict(hyperparams)
         for key, value in hyperparams.items():
             setattr(self, key, value)
@@ -82,13 +87,14 @@ class HeadClassifier:
         """Constructor arguments, method hyperparameters included."""
         out = {"method": self.method, "random_state": self.random_state}
         out.update({k: getattr(self, k) for k in _CONFIG_KEYS})
+        out["C"] = self.C
         out.update({k: getattr(self, k) for k in self._hyperparams})
         return out
 
     def set_params(self, **params: Any) -> HeadClassifier:
         """Set constructor arguments or method hyperparameters; returns self."""
         for key, value in params.items():
-            if key not in ("method", "random_state", *_CONFIG_KEYS):
+            if key not in ("method", "random_state", "C", *_CONFIG_KEYS):
                 self._hyperparams[key] = value
             setattr(self, key, value)
         return self
@@ -121,7 +127,7 @@ class HeadClassifier:
         if classes.shape[0] < 2:
             raise NoisyProbeError("y must contain at least two classes")
         overrides = {k: getattr(self, k) for k in _CONFIG_KEYS if getattr(self, k) is not None}
-        config = TrainConfig(**overrides)
+        config = TrainConfig(C=self.C, **overrides)
         seed = 0 if self.random_state is None else int(self.random_state)
         spec = RunSpec(self.method, seed, encoded.astype(np.int64), dict(self._hyperparams))
         [run] = train_runs(

@@ -58,7 +58,7 @@ def train_runs(
         runs: what to train; each run has its own method, seed and (noisy) labels [N].
         num_classes: C; labels lie in [0, C).
         config: optimisation settings shared by all runs; the epoch count of a stack is
-            ``config.epochs_for(N)`` (by default at least 2000 optimizer steps, or the
+            ``config.epochs_for(N)`` (by default at least 8000 optimizer steps, or the
             method's own ``default_min_steps``; see :func:`stack_config`).
         X_val: validation features [N_val, D] for early stopping (runs then need
             ``val_labels``).
@@ -135,7 +135,7 @@ def stack_config(method: Method, config: TrainConfig, num_samples: int) -> Train
     Example:
         >>> from noisyprobe.methods import get
         >>> stack_config(get("gce")(), TrainConfig(), 400).epochs
-        500
+        2000
         >>> stack_config(get("lp")(), TrainConfig(epochs=7), 400).epochs
         7
     """
@@ -297,7 +297,8 @@ def _train_stack(
         _History(r, config.epochs, n, method.peer_head is not None) if record_history else None
     )
     sizes = ctx.batch_sizes()
-    fast = _LinearCE.maybe(method, heads, copies, plan, n)
+    l2 = config.l2_strength(n)
+    fast = _LinearCE.maybe(method, heads, copies, plan, l2)
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
         ctx.epoch = epoch
@@ -317,6 +318,8 @@ def _train_stack(
                 loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
                 optimizer.zero_grad()
                 loss.sum().backward()
+                if l2:
+                    add_l2_gradient(heads, l2)
             start += b
             optimizer.step()
         method.epoch_end(ctx)
@@ -353,13 +356,31 @@ def _train_stack(
     return out  # type: ignore[return-value]
 
 
+def penalised(name: str) -> bool:
+    """Whether a head parameter carries the L2 penalty: weight matrices, not biases or BN."""
+    return name.startswith("weight")
+
+
+@torch.no_grad()
+def add_l2_gradient(heads: dict[str, StackedHead], l2: float) -> None:
+    """Add ``l2 * W``, the gradient of ``l2 ||W||^2 / 2``, to every weight matrix's gradient.
+
+    Each stacked entry gets the gradient of its own penalty, so every run of the stack is
+    penalised as it would be alone.
+    """
+    for head in heads.values():
+        for name, p in head.params.items():
+            if p.grad is not None and penalised(name):
+                p.grad.add_(p, alpha=l2)
+
+
 class _LinearCE:
     """Closed-form gradients of a stack of linear cross-entropy heads (the ``lp`` method).
 
     The gradient of the mean cross-entropy of a linear head is ``(softmax(h) - onehot(y)) / n``
     on the logits, so a step is one gather of the batch rows, one batched GEMM forward, a
     softmax and one batched GEMM for the weight gradient per order group (plus ``l2 * W`` for
-    lp's optional L2 penalty), with no autograd graph. Every step writes into buffers
+    the L2 penalty ``TrainConfig.C``), with no autograd graph. Every step writes into buffers
     allocated once (batch rows, logits, probabilities, gradients), and the labels are put in
     each epoch's data order once per epoch, so a step does no allocation and no label gather.
     It gives the same gradients as ``loss.sum().backward()`` on :meth:`LinearProbe.loss`
@@ -370,7 +391,7 @@ class _LinearCE:
 
     def __init__(self, head: StackedHead, groups: int, width: int, l2: float = 0.0) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
-        self.l2 = float(l2)  # gradient l2 * W of an L2 penalty on the weights (lp's ``C``)
+        self.l2 = float(l2)  # gradient l2 * W of the L2 penalty (TrainConfig.C)
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
         s, kc, d = groups, width * self.c, self.d
@@ -382,14 +403,18 @@ class _LinearCE:
 
     @classmethod
     def maybe(
-        cls, method: Method, heads: dict, copies: dict, plan: GroupPlan, num_samples: int
+        cls,
+        method: Method,
+        heads: dict,
+        copies: dict,
+        plan: GroupPlan,
+        l2: float = 0.0,
     ) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
         head = heads["main"]
         if copies["main"] != 1 or set(head.params) != {"weight", "bias"} or not plan.contiguous:
             return None
-        l2 = method.l2(num_samples) if hasattr(method, "l2") else 0.0
         return cls(head, plan.num_groups, plan.width, l2)
 
     def start_epoch(self, perms: torch.Tensor, labels: torch.Tensor) -> None:
