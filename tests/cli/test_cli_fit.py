@@ -78,12 +78,29 @@ def test_fit_on_a_real_noisy_label_column(fs_path, capsys):
         (["--method", "lp", "--noise", "sideways", "--rate", "0.2"], "sideways"),
         (["--method", "lp", "--seeds", "x"], "--seeds"),
         (["--method", "gce", "--param", "q=7"], "q"),
+        (["--method", "lp", "--C", "0"], "--C: expected a number > 0 or 'none'"),
+        (["--method", "lp", "--C", "big"], "--C"),
     ],
 )
 def test_fit_bad_input_is_one_line(fs_path, argv, message, capsys):
     assert main(["fit", "--features", fs_path, "--no-progress", "--epochs", "1", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_fit_c_sets_the_l2_penalty(fs_path, tmp_path):
+    """``--C none`` trains without the penalty, ``--C 0.1`` equals the default."""
+
+    def probs(*flags):
+        out = tmp_path / f"r{len(list(tmp_path.iterdir()))}.json"
+        argv = ["fit", "--features", fs_path, "--method", "lp", "--seeds", "0", "--epochs", "20"]
+        assert main([*argv, "--no-progress", "--out", str(out), *flags]) == 0
+        (run,) = json.loads(out.read_text())["runs"]
+        return run["balanced_accuracy"], run.get("ece")
+
+    default = probs()
+    assert probs("--C", "0.1") == default
+    assert probs("--C", "none") != default  # the penalty changes the fitted head
 
 
 def test_each_seed_gets_its_own_noisy_labels_and_subset(toy_featureset):
