@@ -387,7 +387,21 @@ class _LinearCE:
     (tested to float precision) and is used only when the method declares ``linear_ce``
     itself and the runs of each order group sit next to each other in the stack
     (``GroupPlan.contiguous``).
+
+    On the CPU, a stack of many order groups (runs with their own data order) is stepped a
+    few groups at a time: each chunk's gathered rows (about ``CHUNK_BYTES``) are still in the
+    core's L2 cache when the forward and the weight-gradient GEMMs read them, instead of
+    every group's rows (R x batch x D floats, 7.9 MB for 40 runs of 128 rows of D = 384)
+    making three trips through L3 or memory. Every group's arithmetic is unchanged (the
+    chunks are slices of the same batched calls), so the gradients are bitwise the same;
+    measured on 40 separate-order lp runs (N = 8000, D = 384, 1 thread, loaded 2-core
+    machine): about 4.2 ms instead of 5.8 ms a step (benchmarks/train_grid.py). A single
+    order group (a shared order, ``RunSpec.order_seed``) is one chunk, as before.
     """
+
+    # Gathered rows per chunk, in bytes: well inside a 1 MiB per-core L2 (measured best
+    # between 4 and 8 groups of 128 x 384 floats; 1 and 2 groups pay more per-call overhead).
+    CHUNK_BYTES = 768 * 1024
 
     def __init__(self, head: StackedHead, groups: int, width: int, l2: float = 0.0) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
@@ -399,6 +413,7 @@ class _LinearCE:
         self._grad_w = torch.zeros((s, kc, d), **like)
         self._grad_b = torch.zeros((s, kc), **like)
         self._buffers: dict[int, tuple[torch.Tensor, ...]] = {}
+        self._chunks: dict[int, list[_LinearCE._Chunk]] = {}
         self._labels: torch.Tensor | None = None
 
     @classmethod
@@ -435,22 +450,79 @@ class _LinearCE:
             )
         return self._buffers[b]
 
+    class _Chunk:
+        """Views of one chunk of order groups into a step's buffers (g groups of K runs).
+
+        ``rows``: its entries of the flattened batch indices; ``groups``: its order groups;
+        ``x``: gathered rows [g b, D], ``xg`` the same as [g, b, D]; ``weight`` [g, K C, D];
+        ``bias`` [g, K C, 1]; ``z``: logits [g, K C, b]; ``p``: probabilities, then the
+        logit gradient [g, K, C, b]; ``minus_onehot`` [g, K, 1, b]; ``grad_w`` [g, K C, D].
+        """
+
+        __slots__ = (
+            "rows",
+            "groups",
+            "x",
+            "xg",
+            "weight",
+            "bias",
+            "z",
+            "p",
+            "minus_onehot",
+            "grad_w",
+        )
+
+        def __init__(self, **views: Any) -> None:
+            for name in self.__slots__:
+                setattr(self, name, views[name])
+
+    def _chunk_views(self, b: int) -> list[_LinearCE._Chunk]:
+        """The step's chunks of order groups (one chunk off the CPU or for one group)."""
+        if b not in self._chunks:
+            s, k, c, d = self.s, self.k, self.c, self.d
+            rows, z, p, minus_onehot = self._batch_buffers(b)
+            per_group = b * d * rows.element_size()
+            cpu = rows.device.type == "cpu"
+            step = max(1, self.CHUNK_BYTES // per_group) if cpu else s
+            w = self.weight.view(s, k * c, d)
+            bias = self.bias.view(s, k * c, 1)
+            chunks = []
+            for g0 in range(0, s, step):
+                g1 = min(s, g0 + step)
+                x = rows[g0 * b : g1 * b]
+                chunks.append(
+                    self._Chunk(
+                        rows=slice(g0 * b, g1 * b),
+                        groups=slice(g0, g1),
+                        x=x,
+                        xg=x.view(g1 - g0, b, d),
+                        weight=w[g0:g1],
+                        bias=bias[g0:g1],
+                        z=z[g0:g1],
+                        p=p[g0:g1],
+                        minus_onehot=minus_onehot[g0:g1],
+                        grad_w=self._grad_w[g0:g1],
+                    )
+                )
+            self._chunks[b] = chunks
+        return self._chunks[b]
+
     @torch.no_grad()
     def set_grads(self, x: torch.Tensor, gidx: torch.Tensor, start: int) -> None:
         """Gradients of the batch ``gidx`` [S, b] (rows of ``x``) at ``start`` of the epoch."""
-        s, k, c, d = self.s, self.k, self.c, self.d
+        s, k, c = self.s, self.k, self.c
         b = gidx.shape[1]
-        rows, z, p, minus_onehot = self._batch_buffers(b)
-        torch.index_select(x, 0, gidx.reshape(-1), out=rows)
-        xg = rows.view(s, b, d)
-        w = self.weight.view(s, k * c, d)
-        torch.baddbmm(self.bias.view(s, k * c, 1), w, xg.transpose(1, 2), out=z)
-        torch.softmax(z.view(s, k, c, b), dim=2, out=p)
-        p.mul_(1.0 / b).scatter_add_(2, self._labels[..., start : start + b], minus_onehot)
-        g = p.view(s, k * c, b)
-        torch.bmm(g, xg, out=self._grad_w)
+        flat = gidx.reshape(-1)
+        labels = self._labels[..., start : start + b]
+        for ch in self._chunk_views(b):
+            torch.index_select(x, 0, flat[ch.rows], out=ch.x)
+            torch.baddbmm(ch.bias, ch.weight, ch.xg.transpose(1, 2), out=ch.z)
+            torch.softmax(ch.z.view_as(ch.p), dim=2, out=ch.p)
+            ch.p.mul_(1.0 / b).scatter_add_(2, labels[ch.groups], ch.minus_onehot)
+            torch.bmm(ch.p.view_as(ch.z), ch.xg, out=ch.grad_w)
+        g = self._batch_buffers(b)[2].view(s, k * c, b)
         if self.l2:
-            self._grad_w.add_(w, alpha=self.l2)
+            self._grad_w.add_(self.weight.view_as(self._grad_w), alpha=self.l2)
         torch.sum(g, dim=2, out=self._grad_b)
         self.weight.grad = self._grad_w.view_as(self.weight)
         self.bias.grad = self._grad_b.view_as(self.bias)
