@@ -1,15 +1,20 @@
 """Issue 8: with defaults, every method reaches the linear probe's level on clean data.
 
-A noisy-label method should cost (almost) nothing when the labels are clean: on scikit-learn's
-breast_cancer (400 training rows, standardised, fixed stratified split, clean labels) every
-registered method, with its default hyperparameters and the default training budget, must
-reach ``lp``'s balanced accuracy minus 1 point (mean over 3 seeds; one test row is about 0.7
-points). The methods are read from the registry, so a new method is covered automatically.
-``benchmarks/baseline_sklearn.py --methods all`` prints the same comparison (and digits).
-Methods still short of it are listed in ``KNOWN_GAPS`` with the measured cause (xfail).
+A noisy-label method should cost (almost) nothing when the labels are clean: on two of
+scikit-learn's data sets with clean labels, standardised on the training split and split as
+in ``benchmarks/baseline_sklearn.py`` (breast_cancer: 400 training rows, 2 classes;
+digits: 1400 training rows, 10 classes), every registered method, with its default
+hyperparameters and the default training budget, must reach ``lp``'s balanced accuracy minus
+1 point (mean over 3 seeds; one test row is about 0.7 points on breast_cancer, 0.25 on
+digits). The methods are read from the registry, so a new method is covered automatically.
+``benchmarks/baseline_sklearn.py --methods all --data breast_cancer,digits`` prints the same
+comparison. Methods still short of it are listed in ``KNOWN_GAPS`` with the measured cause
+(strict xfail).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -23,55 +28,80 @@ pytestmark = pytest.mark.slow
 
 SEEDS = 3
 TOLERANCE = 1.0  # balanced-accuracy points below lp
+DATASETS = ("breast_cancer", "digits")
 
 # Known misses (issue 8), strict: a miss that starts to pass fails the run, so the entry
 # must then be removed here (and the gap closed in the issue).
-KNOWN_GAPS: dict[str, str] = {}  # skd and dividemix passed once TrainConfig.C = 0.1 landed
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("digits", "dividemix"): (
+        "93.87 vs lp 96.72: on clean labels the co-divide still puts the hardest 8-11% of "
+        "the samples in the noisy set (lambda_u 0, refined towards the head's own guess), so "
+        "the heads drift off them (train acc 97.9% after warm-up -> 94.0%); see dividemix.py"
+    ),
+    ("digits", "elr"): (
+        "94.97 vs lp 96.72: for lambda = 3 > 2 the regulariser outweighs the cross-entropy on "
+        "a confidently misfit sample, so the linear head under-fits (train acc 95.0% vs "
+        "98.8%); not the L2 penalty or the budget; see elr.py"
+    ),
+}
 
 
 def _cases() -> list:
     return [
-        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[m], strict=True))
-        if m in KNOWN_GAPS
-        else m
+        pytest.param(d, m, marks=pytest.mark.xfail(reason=KNOWN_GAPS[d, m], strict=True))
+        if (d, m) in KNOWN_GAPS
+        else (d, m)
+        for d in DATASETS
         for m in available()
         if m != "lp"
     ]
 
 
-@pytest.fixture(scope="module")
-def clean_scores() -> dict[str, float]:
-    """Mean test balanced accuracy (in points) of every registered method, clean labels."""
-    from sklearn.datasets import load_breast_cancer
+def _split(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_breast_cancer, load_digits
     from sklearn.model_selection import train_test_split
 
+    load, size = {"breast_cancer": (load_breast_cancer, 400), "digits": (load_digits, 1400)}[name]
+    x, y = load(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=size, random_state=0, stratify=y)
+    mu, sd = xtr.mean(0), xtr.std(0)
+    sd[sd == 0] = 1.0  # digits has constant border pixels
+    xtr, xte = ((xtr - mu) / sd).astype(np.float32), ((xte - mu) / sd).astype(np.float32)
+    return xtr, xte, ytr.astype(np.int64), yte.astype(np.int64)
+
+
+@functools.cache
+def clean_scores(name: str) -> dict[str, float]:
+    """Mean test balanced accuracy (in points) of every registered method, clean labels."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        x, y = load_breast_cancer(return_X_y=True)
-        xtr, xte, ytr, yte = train_test_split(x, y, train_size=400, random_state=0, stratify=y)
-        mu, sd = xtr.mean(0), xtr.std(0)
-        xtr, xte = ((xtr - mu) / sd).astype(np.float32), ((xte - mu) / sd).astype(np.float32)
-        ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
+        xtr, xte, ytr, yte = _split(name)
+        c = int(ytr.max()) + 1
         specs = [RunSpec(m, s, ytr) for m in available() for s in range(SEEDS)]
-        out = train_runs(xtr, specs, num_classes=2, config=TrainConfig(), progress=False)
+        out = train_runs(xtr, specs, num_classes=c, config=TrainConfig(), progress=False)
         scores: dict[str, list[float]] = {}
         for spec, proba in zip(specs, predict_proba_runs(out, xte)):
-            ba = balanced_accuracy(yte, proba.argmax(1), num_classes=2)
+            ba = balanced_accuracy(yte, proba.argmax(1), num_classes=c)
             scores.setdefault(spec.method, []).append(100.0 * ba)
     finally:
         torch.set_num_threads(threads)
     return {m: float(np.mean(v)) for m, v in scores.items()}
 
 
-def test_linear_probe_is_a_sound_reference(clean_scores):
-    # LogisticRegressionCV reaches 94.6 on this split (benchmarks/baseline_sklearn.py)
-    assert clean_scores["lp"] > 93.0, clean_scores
+# scikit-learn's LogisticRegressionCV on these splits (benchmarks/baseline_sklearn.py)
+LRCV = {"breast_cancer": 94.62, "digits": 96.72}
 
 
-@pytest.mark.parametrize("method", _cases())
-def test_method_reaches_linear_probe_on_clean_data(clean_scores, method):
-    gap = clean_scores[method] - clean_scores["lp"]
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_linear_probe_is_a_sound_reference(dataset):
+    assert clean_scores(dataset)["lp"] > LRCV[dataset] - 1.5, clean_scores(dataset)
+
+
+@pytest.mark.parametrize(("dataset", "method"), _cases())
+def test_method_reaches_linear_probe_on_clean_data(dataset, method):
+    scores = clean_scores(dataset)
+    gap = scores[method] - scores["lp"]
     assert gap >= -TOLERANCE, (
-        f"{method}: {clean_scores[method]:.2f} vs lp {clean_scores['lp']:.2f} ({gap:+.2f})"
+        f"{dataset} {method}: {scores[method]:.2f} vs lp {scores['lp']:.2f} ({gap:+.2f})"
     )

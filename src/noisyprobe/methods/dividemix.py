@@ -50,6 +50,23 @@ and unlabelled loaders); (2) mixup of a linear head mixes logits (identical func
 (3) the warm-up length scales with the schedule (above); (4) early stopping never selects
 a warm-up epoch (:meth:`~noisyprobe.methods.base.Method.first_selectable_epoch`). The
 prediction averages the two heads' logits.
+
+Known gap on clean digits (issue 8; 1400 rows, 10 classes, 8000 steps = 728 epochs,
+TrainConfig.C = 0.1, 3 seeds, lp 96.72): DivideMix 93.87, 2.85 points below ``lp``. Cause,
+measured: on clean labels the co-divide still splits off the high-loss tail, the hardest
+clean samples (10.7 % of the training set just after the warm-up, 8.4 % at the end); with
+the low-noise lambda_u = 0 they get no loss of their own, and a labelled sample with a low
+clean probability is refined towards the head's own prediction, so the heads drift away
+from them: training accuracy falls from 97.9 % at the end of the warm-up to 94.0 %. What
+it is not: the L2 penalty (C = None: 93.20), the budget (2000 steps: 92.60; 32000: 93.96),
+the warm-up (30 epochs: 93.87, 400: 94.12), mixup (alpha 0.1: 94.29), sharpening
+(T = 1: 93.62), the threshold (p_threshold 0.1: 94.12; 0, i.e. all samples labelled and
+refined, with alpha 0.01: 94.55); lambda_u = 25 on the tail is worse (81.91). A warm-up
+over the whole run (plain cross-entropy) gives 96.72. Drawing a full unlabelled batch per
+step as the official loaders do (unlabelled samples as half of the mixup pool) gave 89.76.
+The selection is what makes DivideMix robust (40 % noise on digits: symmetric 93.36 vs
+``lp`` 90.08, asymmetric 92.52 vs 63.59), so the paper's co-divide is kept and the gap is a
+strict xfail in tests/methods/test_methods_clean_parity.py.
 """
 
 from __future__ import annotations
