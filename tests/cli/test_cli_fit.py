@@ -78,7 +78,7 @@ def test_fit_on_a_real_noisy_label_column(fs_path, capsys):
         (["--method", "lp", "--noise", "sideways", "--rate", "0.2"], "sideways"),
         (["--method", "lp", "--seeds", "x"], "--seeds"),
         (["--method", "gce", "--param", "q=7"], "q"),
-        (["--method", "lp", "--C", "0"], "--C: expected a number > 0 or 'none'"),
+        (["--method", "lp", "--C", "0"], "--C: expected a number > 0, 'cv' or 'none'"),
         (["--method", "lp", "--C", "big"], "--C"),
     ],
 )

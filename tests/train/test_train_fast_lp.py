@@ -146,5 +146,5 @@ def test_penalty_reaches_every_weight_matrix_of_an_mlp_head_but_no_bias():
 def test_train_config_c_validated(bad):
     from noisyprobe.errors import NoisyProbeError
 
-    with pytest.raises(NoisyProbeError, match="TrainConfig.C"):
+    with pytest.raises(NoisyProbeError, match="TrainConfig.C must be"):
         TrainConfig(C=bad)

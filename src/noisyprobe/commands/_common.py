@@ -103,26 +103,29 @@ def check_rate(value: object, *, what: str = "--rate") -> float:
     return float(value)
 
 
-def parse_inverse_strength(text: str, *, flag: str = "--C") -> float | None:
-    """An L2 ``C`` from the command line: a number > 0, or ``none`` for no penalty.
+def parse_inverse_strength(text: str, *, flag: str = "--C") -> float | str | None:
+    """An L2 ``C`` from the command line: a number > 0, ``cv`` or ``none`` (no penalty).
 
     Example:
         >>> parse_inverse_strength("0.5"), parse_inverse_strength("none")
         (0.5, None)
         >>> parse_inverse_strength("0")
         Traceback (most recent call last):
-        noisyprobe.errors.NoisyProbeError: --C: expected a number > 0 or 'none', got '0'
+        noisyprobe.errors.NoisyProbeError: --C: expected a number > 0, 'cv' or 'none', got '0'
     """
     import math
 
-    if text.strip().lower() == "none":
+    word = text.strip().lower()
+    if word == "none":
         return None
+    if word == "cv":
+        return "cv"
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise NoisyProbeError(f"{flag}: expected a number > 0 or 'none', got {text!r}")
+        raise NoisyProbeError(f"{flag}: expected a number > 0, 'cv' or 'none', got {text!r}")
     return value
 
 

@@ -58,7 +58,10 @@ class TrainConfig:
         lr: peak AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
         C: inverse L2 strength as in scikit-learn: penalty ``||W||^2 / (2 C N)`` on every
-            weight matrix of every head (``None``: no penalty).
+            weight matrix of every head (``None``: no penalty). ``"cv"``: chosen per run as
+            ``LogisticRegressionCV`` would, by 5-fold cross-validation of a logistic
+            regression on the run's training labels over ``logspace(-4, 4, 10)``
+            (:mod:`noisyprobe.train.penalty`; costs ten L-BFGS fits per run).
         standardize: centre and scale each feature with training-split statistics.
         early_stopping: keep each run's parameters from its best validation epoch and stop a
             run after ``patience`` epochs without improvement (needs ``X_val``/``val_labels``).
@@ -99,7 +102,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     min_steps: int | None = None
-    C: float | None = DEFAULT_C
+    C: float | str | None = DEFAULT_C
 
     def __post_init__(self) -> None:
         if self.epochs is not None:
@@ -119,10 +122,9 @@ class TrainConfig:
         if self.lr <= 0:
             raise NoisyProbeError(f"TrainConfig.lr must be > 0, got {self.lr!r}")
         c = self.C
-        if c is not None and (
-            isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or c <= 0
-        ):
-            raise NoisyProbeError(f"TrainConfig.C must be a number > 0 or None, got {c!r}")
+        number = isinstance(c, (int, float)) and not isinstance(c, bool)
+        if c is not None and c != "cv" and not (number and math.isfinite(c) and c > 0):
+            raise NoisyProbeError(f"TrainConfig.C must be a number > 0, 'cv' or None, got {c!r}")
         if self.schedule not in _SCHEDULES:
             raise NoisyProbeError(f"TrainConfig.schedule must be one of {', '.join(_SCHEDULES)}")
         if self.monitor not in _MONITORS:
@@ -130,9 +132,13 @@ class TrainConfig:
         if not isinstance(self.device, str) or not self.device:
             raise NoisyProbeError("TrainConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto'")
 
-    def l2_strength(self, num_samples: int) -> float:
-        """Coefficient ``1 / (C N)`` of the penalty ``l2 ||W||^2 / 2`` (0 when ``C`` is None)."""
-        return 0.0 if self.C is None else 1.0 / (float(self.C) * int(num_samples))
+    def l2_strength(self, num_samples: int, c: float | None = None) -> float:
+        """Coefficient ``1 / (C N)`` of the penalty ``l2 ||W||^2 / 2`` (0 when ``C`` is None).
+
+        ``c``: the value to use when ``C`` is ``"cv"`` (chosen per run by the trainer).
+        """
+        value = c if self.C == "cv" else self.C
+        return 0.0 if value is None else 1.0 / (float(value) * int(num_samples))
 
     def epochs_for(self, num_samples: int, *, default_min_steps: int | None = None) -> int:
         """Epochs a run on ``num_samples`` training rows gets: enough for ``min_steps`` steps.

@@ -66,6 +66,8 @@ class TrainedRun:
             and ``"pred"`` int64 [epochs, N_train]; two-head methods add ``"pred_peer"``
             (the peer head's prediction). Empty otherwise.
         params: the method hyperparameters after validation (defaults filled in).
+        C: the inverse L2 strength its heads were trained with (``None``: no penalty); with
+            ``TrainConfig(C="cv")``, the value cross-validation chose for this run.
     """
 
     spec: RunSpec
@@ -73,6 +75,7 @@ class TrainedRun:
     best_epoch: int
     history: dict[str, np.ndarray] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    C: float | None = None
     _stack: TrainedStack | None = field(default=None, repr=False)
     _index: int = field(default=0, repr=False)
     _heads: dict[str, StackedHead] | None = field(default=None, repr=False)

@@ -297,7 +297,8 @@ def _train_stack(
         _History(r, config.epochs, n, method.peer_head is not None) if record_history else None
     )
     sizes = ctx.batch_sizes()
-    l2 = config.l2_strength(n)
+    run_c = _run_strengths(config, xt, labels, num_classes)
+    l2 = _l2_per_run(config, run_c, n, device)
     fast = _LinearCE.maybe(method, heads, copies, plan, l2)
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
@@ -318,7 +319,7 @@ def _train_stack(
                 loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
                 optimizer.zero_grad()
                 loss.sum().backward()
-                if l2:
+                if isinstance(l2, torch.Tensor) or l2:
                     add_l2_gradient(heads, l2)
             start += b
             optimizer.step()
@@ -350,6 +351,7 @@ def _train_stack(
             best_epoch=int(best_epoch[i]),
             history=hist,
             params=dict(method.params, **{k: v[i] for k, v in run_params.items()}),
+            C=run_c[i],
             _stack=stack,
             _index=i,
         )
@@ -361,16 +363,44 @@ def penalised(name: str) -> bool:
     return name.startswith("weight")
 
 
+def _run_strengths(
+    config: TrainConfig, xt: torch.Tensor, labels: list[np.ndarray], num_classes: int
+) -> list[float | None]:
+    """The ``C`` of each run: the config's, or with ``C="cv"`` each run's cross-validated one."""
+    if config.C != "cv":
+        return [None if config.C is None else float(config.C)] * len(labels)
+    from noisyprobe.train.penalty import cached_cross_validated_c
+
+    x = xt.detach().cpu().numpy()
+    return [cached_cross_validated_c(x, y, num_classes) for y in labels]
+
+
+def _l2_per_run(
+    config: TrainConfig, run_c: list[float | None], n: int, device: torch.device
+) -> float | torch.Tensor:
+    """The penalty coefficient: one float when every run shares it, else [R] per run."""
+    l2 = [config.l2_strength(n, c) for c in run_c]
+    if len(set(l2)) <= 1:
+        return l2[0] if l2 else 0.0
+    return torch.tensor(l2, dtype=torch.float32, device=device)
+
+
 @torch.no_grad()
-def add_l2_gradient(heads: dict[str, StackedHead], l2: float) -> None:
+def add_l2_gradient(heads: dict[str, StackedHead], l2: float | torch.Tensor) -> None:
     """Add ``l2 * W``, the gradient of ``l2 ||W||^2 / 2``, to every weight matrix's gradient.
 
     Each stacked entry gets the gradient of its own penalty, so every run of the stack is
-    penalised as it would be alone.
+    penalised as it would be alone. ``l2``: one coefficient, or one per run [R] (a head
+    with ``copies`` entries per run, copy-major, repeats it).
     """
     for head in heads.values():
         for name, p in head.params.items():
-            if p.grad is not None and penalised(name):
+            if p.grad is None or not penalised(name):
+                continue
+            if isinstance(l2, torch.Tensor):
+                per_entry = l2.repeat(p.shape[0] // l2.numel())
+                p.grad.addcmul_(p, per_entry.view(-1, *([1] * (p.dim() - 1))))
+            else:
                 p.grad.add_(p, alpha=l2)
 
 
@@ -403,9 +433,12 @@ class _LinearCE:
     # between 4 and 8 groups of 128 x 384 floats; 1 and 2 groups pay more per-call overhead).
     CHUNK_BYTES = 768 * 1024
 
-    def __init__(self, head: StackedHead, groups: int, width: int, l2: float = 0.0) -> None:
+    def __init__(
+        self, head: StackedHead, groups: int, width: int, l2: float | torch.Tensor = 0.0
+    ) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
-        self.l2 = float(l2)  # gradient l2 * W of the L2 penalty (TrainConfig.C)
+        # gradient l2 * W of the L2 penalty (TrainConfig.C): one value, or [S, K, 1, 1] per run
+        self.l2 = l2.view(groups, width, 1, 1) if isinstance(l2, torch.Tensor) else float(l2)
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
         s, kc, d = groups, width * self.c, self.d
@@ -423,7 +456,7 @@ class _LinearCE:
         heads: dict,
         copies: dict,
         plan: GroupPlan,
-        l2: float = 0.0,
+        l2: float | torch.Tensor = 0.0,
     ) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
@@ -521,7 +554,10 @@ class _LinearCE:
             ch.p.mul_(1.0 / b).scatter_add_(2, labels[ch.groups], ch.minus_onehot)
             torch.bmm(ch.p.view_as(ch.z), ch.xg, out=ch.grad_w)
         g = self._batch_buffers(b)[2].view(s, k * c, b)
-        if self.l2:
+        if isinstance(self.l2, torch.Tensor):
+            grad = self._grad_w.view(s, k, c, -1)
+            grad.addcmul_(self.weight.view_as(grad), self.l2)
+        elif self.l2:
             self._grad_w.add_(self.weight.view_as(self._grad_w), alpha=self.l2)
         torch.sum(g, dim=2, out=self._grad_b)
         self.weight.grad = self._grad_w.view_as(self.weight)

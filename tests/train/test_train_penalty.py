@@ -1,0 +1,85 @@
+"""TrainConfig(C="cv"): the L2 strength chosen per run as LogisticRegressionCV would."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from noisyprobe.select.probe import stratified_folds
+from noisyprobe.train import RunSpec, TrainConfig, train_runs
+from noisyprobe.train.penalty import SKLEARN_CS, cross_validated_c
+
+
+def _data(seed, n=150, d=60, signal=1.0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    x = rng.normal(size=(n, d))
+    x[:, :2] += signal * np.eye(3)[y][:, :2]
+    return ((x - x.mean(0)) / x.std(0)), y
+
+
+@pytest.mark.parametrize(("seed", "signal"), [(0, 1.0), (1, 1.0), (2, 1.0), (3, 3.0)])
+def test_chosen_c_equals_logistic_regression_cv_on_the_same_folds(seed, signal):
+    from sklearn.linear_model import LogisticRegressionCV
+
+    x, y = _data(seed, signal=signal)
+    fold = stratified_folds(y, 5, seed=0)
+    cv = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegressionCV(Cs=10, cv=cv, max_iter=10_000, tol=1e-8).fit(x, y)
+    assert np.allclose(SKLEARN_CS, ref.Cs_)
+    assert cross_validated_c(x, y, 3) == pytest.approx(ref.C_[0])
+
+
+def test_cv_penalty_is_chosen_per_run_and_recorded():
+    x, y = _data(1)
+    x = x.astype(np.float32)
+    rng = np.random.default_rng(0)
+    shuffled = rng.permutation(y)  # no signal left: a different choice is likely
+    runs = [RunSpec("lp", 0, y), RunSpec("lp", 1, shuffled), RunSpec("gce", 0, y)]
+    cfg = TrainConfig(epochs=3, C="cv")
+    out = train_runs(x, runs, num_classes=3, config=cfg, progress=False)
+    # the trainer standardises x first; that is the data the search sees
+    from noisyprobe.train.features import Standardizer
+
+    xs = Standardizer.fit(x).transform(x, torch.device("cpu")).numpy()
+    expected = [cross_validated_c(xs, r.labels, 3) for r in runs]
+    assert [r.C for r in out] == pytest.approx(expected)
+    assert out[0].C == out[2].C  # same labels, same choice, whatever the method
+    fixed = train_runs(x, runs[:1], num_classes=3, config=TrainConfig(epochs=3), progress=False)
+    assert fixed[0].C == 0.1
+
+
+def test_per_run_penalties_match_runs_trained_alone(monkeypatch):
+    """A stack with a different C per run trains each run as it would alone (both paths)."""
+    from noisyprobe.train import predict_proba_runs, trainer
+
+    x, y = _data(4, n=90, d=8)
+    x = x.astype(np.float32)
+    monkeypatch.setattr(
+        "noisyprobe.train.penalty.cached_cross_validated_c",
+        lambda x, labels, c: 0.01 if labels[0] == 0 else 10.0,
+    )
+    y2 = np.roll(y, 1)  # first label 2: C = 10
+    for method in ("lp", "mlp"):
+        runs = [RunSpec(method, 0, y, {"hidden": 4} if method == "mlp" else {}),
+                RunSpec(method, 1, y2, {"hidden": 4} if method == "mlp" else {})]  # fmt: skip
+        cfg = TrainConfig(epochs=4, batch_size=30, lr=3e-2, C="cv")
+        stacked = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg), x)
+        for run, p, c in zip(runs, stacked, (0.01, 10.0)):
+            alone_cfg = TrainConfig(epochs=4, batch_size=30, lr=3e-2, C=c)
+            (alone,) = train_runs(x, [run], num_classes=3, config=alone_cfg)
+            np.testing.assert_allclose(p, alone.predict_proba(x), atol=2e-5)
+    assert trainer.penalised("weight1")
+
+
+@pytest.mark.parametrize("bad", ["auto", "CV", -1])
+def test_bad_c_is_refused(bad):
+    from noisyprobe.errors import NoisyProbeError
+
+    with pytest.raises(NoisyProbeError, match="'cv' or None"):
+        TrainConfig(C=bad)
