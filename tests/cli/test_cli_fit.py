@@ -101,6 +101,13 @@ def test_fit_c_sets_the_l2_penalty(fs_path, tmp_path):
     default = probs()
     assert probs("--C", "0.1") == default
     assert probs("--C", "none") != default  # the penalty changes the fitted head
+    out = tmp_path / "cv.json"
+    argv = ["fit", "--features", fs_path, "--method", "lp", "--seeds", "0-1", "--epochs", "2"]
+    assert main([*argv, "--C", "cv", "--no-progress", "--out", str(out)]) == 0
+    chosen = [r["C"] for r in json.loads(out.read_text())["runs"]]
+    from noisyprobe.train.penalty import SKLEARN_CS
+
+    assert all(c in SKLEARN_CS for c in chosen)  # one of LogisticRegressionCV's grid per seed
 
 
 def test_each_seed_gets_its_own_noisy_labels_and_subset(toy_featureset):

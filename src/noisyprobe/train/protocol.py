@@ -208,6 +208,7 @@ def run_methods(
                 "condition": condition.name,
                 "train_size": int(trained.rows.size),
                 "realized_noise_rate": None if noise is None else float(noise.realized_rate),
+                "C": trained.run.C,  # the heads' inverse L2 strength (chosen per run for "cv")
                 **metrics,
             }
         )
