@@ -1,0 +1,76 @@
+"""How much a regime-aware choice could gain on a ledger: selectors vs a true-regime table.
+
+Leave one dataset out, on the ledger's complete conditions. Besides the selectors
+(``noisyprobe select --validate``: k-nearest conditions and ridge, both reading only the
+regime features estimated from the data), a *true-regime table* is fitted on the training
+datasets: for each held-out condition it picks the method with the lowest mean regret among
+the training conditions of the same noise kind and rate band (0, <=0.25, >0.25), i.e. what
+a perfect regime estimate followed by the per-regime guidance table would choose. If even
+that table does not beat the best fixed method, method rankings move with the dataset more
+than with the noise regime, and no regime-feature selector can be clearly better.
+Each line: mean regret (pp), then the Wilcoxon signed-rank p-value of the per-condition
+differences against the best fixed method and how many conditions are better / worse.
+
+    python benchmarks/selector_ceiling.py bench-medical.sqlite [--skip nmtune-official]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from scipy.stats import wilcoxon
+
+from noisyprobe.select.training import TrainingTable, training_table
+from noisyprobe.select.validate import leave_one_dataset_out
+
+
+def true_regime_picks(table: TrainingTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per-condition regret of the true-regime table and of the best fixed method (LODO)."""
+    c = table.conditions
+    rate = c["rate"].fillna(0.0).to_numpy(dtype=float)
+    band = np.where(rate <= 0, "0", np.where(rate <= 0.25, "low", "high"))
+    key = c["noise"].astype(str).to_numpy() + "/" + band
+    datasets = c["dataset"].to_numpy()
+    table_regret = np.empty(len(c))
+    fixed_regret = np.empty(len(c))
+    for held in dict.fromkeys(datasets):
+        test, train = datasets == held, datasets != held
+        fixed = int(np.argmin(table.regrets[train].mean(axis=0)))
+        for i in np.flatnonzero(test):
+            same = train & (key == key[i])
+            pick = int(np.argmin(table.regrets[same].mean(axis=0))) if same.any() else fixed
+            table_regret[i] = table.regrets[i, pick]
+            fixed_regret[i] = table.regrets[i, fixed]
+    return table_regret, fixed_regret
+
+
+def _line(name: str, regret: np.ndarray, fixed: np.ndarray) -> str:
+    diff = regret - fixed
+    p = wilcoxon(diff).pvalue if np.any(diff) else 1.0
+    better, worse = int((diff < 0).sum()), int((diff > 0).sum())
+    return f"{name:<34} {regret.mean():6.2f}   p={p:.3f}   better {better}, worse {worse}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("ledger")
+    ap.add_argument("--skip", default="", help="comma-separated methods left out")
+    args = ap.parse_args(argv)
+    from noisyprobe.methods import available
+
+    skip = {m for m in args.skip.split(",") if m}
+    table = training_table(args.ledger, methods=[m for m in available() if m not in skip])
+    datasets = table.conditions["dataset"].nunique()
+    print(f"{len(table.regrets)} conditions, {datasets} datasets, {len(table.methods)} methods")
+    regime, fixed = true_regime_picks(table)
+    print(_line("best fixed method on training sets", fixed, fixed))
+    for model in ("knn", "ridge"):
+        v = leave_one_dataset_out(table, model=model)
+        order = v.picks.set_index("name").loc[table.conditions["name"]]
+        print(_line(f"selector ({model})", order["selector_regret"].to_numpy(), fixed))
+    print(_line("true-regime table", regime, fixed))
+
+
+if __name__ == "__main__":
+    main()
