@@ -61,8 +61,8 @@ def test_per_run_penalties_match_runs_trained_alone(monkeypatch):
     x, y = _data(4, n=90, d=8)
     x = x.astype(np.float32)
     monkeypatch.setattr(
-        "noisyprobe.train.penalty.cached_cross_validated_c",
-        lambda x, labels, c: 0.01 if labels[0] == 0 else 10.0,
+        "noisyprobe.train.penalty.cross_validated_cs",
+        lambda x, label_sets, c: [0.01 if labels[0] == 0 else 10.0 for labels in label_sets],
     )
     y2 = np.roll(y, 1)  # first label 2: C = 10
     for method in ("lp", "mlp"):

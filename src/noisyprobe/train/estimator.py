@@ -36,7 +36,7 @@ class HeadClassifier:
         epochs, batch_size, lr, weight_decay, standardize, device, num_threads: training
             settings (see :class:`~noisyprobe.train.TrainConfig`); None keeps its default.
         C: inverse L2 strength of the heads' weights, as in scikit-learn (``None``: no
-            penalty; default ``TrainConfig``'s 0.1).
+            penalty; ``"cv"``: chosen by cross-validation; default ``TrainConfig``'s 0.1).
         **hyperparams: the method's hyperparameters (e.g. ``q=0.5`` for ``gce``).
 
     Example:
@@ -65,7 +65,7 @@ class HeadClassifier:
         standardize: bool = True,
         device: str = "cpu",
         num_threads: int | None = None,
-        C: float | None = DEFAULT_C,
+        C: float | str | None = DEFAULT_C,
         **hyperparams: Any,
     ) -> None:
         self.method = method

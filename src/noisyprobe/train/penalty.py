@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +35,8 @@ def cross_validated_c(
     """The ``C`` of ``cs`` with the best mean held-out-fold accuracy (the first on ties).
 
     Each fold model minimises the mean cross-entropy over its training rows plus
-    ``||W||^2 / (2 C n)`` (n: its training rows), scikit-learn's objective divided by ``C n``.
+    ``||W||^2 / (2 C n)`` (n: the folds' mean training rows), scikit-learn's objective
+    divided by ``C n``.
 
     Example:
         >>> rng = np.random.default_rng(1)
@@ -64,20 +66,26 @@ _CACHE: OrderedDict[tuple[str, str, int], float] = OrderedDict()
 _CACHE_SIZE = 256
 
 
-def cached_cross_validated_c(x: np.ndarray, labels: np.ndarray, num_classes: int) -> float:
-    """:func:`cross_validated_c` with defaults, remembered for the same features and labels.
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).view(np.uint8)).hexdigest()
+
+
+def cross_validated_cs(
+    x: np.ndarray, label_sets: Sequence[np.ndarray], num_classes: int
+) -> list[float]:
+    """:func:`cross_validated_c` with defaults for each label vector, remembered per process.
 
     The methods of one benchmark condition train on the same labels per seed, so the search
-    runs once per (features, labels) in a process instead of once per method.
+    runs once per (features, labels) instead of once per method; ``x`` is hashed once.
     """
-    key = (
-        hashlib.sha256(np.ascontiguousarray(x).view(np.uint8)).hexdigest(),
-        hashlib.sha256(np.ascontiguousarray(labels, dtype=np.int64).view(np.uint8)).hexdigest(),
-        int(num_classes),
-    )
-    if key not in _CACHE:
-        _CACHE[key] = cross_validated_c(x, labels, num_classes)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
-    return _CACHE[key]
+    features = _digest(x)
+    out = []
+    for labels in label_sets:
+        key = (features, _digest(np.asarray(labels, dtype=np.int64)), int(num_classes))
+        if key not in _CACHE:
+            _CACHE[key] = cross_validated_c(x, labels, num_classes)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(key)
+        out.append(_CACHE[key])
+    return out

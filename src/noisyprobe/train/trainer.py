@@ -299,7 +299,8 @@ def _train_stack(
     sizes = ctx.batch_sizes()
     run_c = _run_strengths(config, xt, labels, num_classes)
     l2 = _l2_per_run(config, run_c, n, device)
-    fast = _LinearCE.maybe(method, heads, copies, plan, l2)
+    fast = _LinearCE.maybe(method, heads, copies, plan)
+    penalise = isinstance(l2, torch.Tensor) or bool(l2)
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
         ctx.epoch = epoch
@@ -319,8 +320,8 @@ def _train_stack(
                 loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
                 optimizer.zero_grad()
                 loss.sum().backward()
-                if isinstance(l2, torch.Tensor) or l2:
-                    add_l2_gradient(heads, l2)
+            if penalise:  # both paths: the penalty's gradient is added to the loss's
+                add_l2_gradient(heads, l2)
             start += b
             optimizer.step()
         method.epoch_end(ctx)
@@ -369,10 +370,9 @@ def _run_strengths(
     """The ``C`` of each run: the config's, or with ``C="cv"`` each run's cross-validated one."""
     if config.C != "cv":
         return [None if config.C is None else float(config.C)] * len(labels)
-    from noisyprobe.train.penalty import cached_cross_validated_c
+    from noisyprobe.train.penalty import cross_validated_cs
 
-    x = xt.detach().cpu().numpy()
-    return [cached_cross_validated_c(x, y, num_classes) for y in labels]
+    return cross_validated_cs(xt.detach().cpu().numpy(), labels, num_classes)
 
 
 def _l2_per_run(
@@ -409,10 +409,11 @@ class _LinearCE:
 
     The gradient of the mean cross-entropy of a linear head is ``(softmax(h) - onehot(y)) / n``
     on the logits, so a step is one gather of the batch rows, one batched GEMM forward, a
-    softmax and one batched GEMM for the weight gradient per order group (plus ``l2 * W`` for
-    the L2 penalty ``TrainConfig.C``), with no autograd graph. Every step writes into buffers
-    allocated once (batch rows, logits, probabilities, gradients), and the labels are put in
-    each epoch's data order once per epoch, so a step does no allocation and no label gather.
+    softmax and one batched GEMM for the weight gradient per order group, with no autograd
+    graph (the trainer adds the L2 penalty's gradient afterwards, as on the autograd path).
+    Every step writes into buffers allocated once (batch rows, logits, probabilities,
+    gradients), and the labels are put in each epoch's data order once per epoch, so a step
+    does no allocation and no label gather.
     It gives the same gradients as ``loss.sum().backward()`` on :meth:`LinearProbe.loss`
     (tested to float precision) and is used only when the method declares ``linear_ce``
     itself and the runs of each order group sit next to each other in the stack
@@ -433,12 +434,8 @@ class _LinearCE:
     # between 4 and 8 groups of 128 x 384 floats; 1 and 2 groups pay more per-call overhead).
     CHUNK_BYTES = 768 * 1024
 
-    def __init__(
-        self, head: StackedHead, groups: int, width: int, l2: float | torch.Tensor = 0.0
-    ) -> None:
+    def __init__(self, head: StackedHead, groups: int, width: int) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
-        # gradient l2 * W of the L2 penalty (TrainConfig.C): one value, or [S, K, 1, 1] per run
-        self.l2 = l2.view(groups, width, 1, 1) if isinstance(l2, torch.Tensor) else float(l2)
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
         s, kc, d = groups, width * self.c, self.d
@@ -450,20 +447,13 @@ class _LinearCE:
         self._labels: torch.Tensor | None = None
 
     @classmethod
-    def maybe(
-        cls,
-        method: Method,
-        heads: dict,
-        copies: dict,
-        plan: GroupPlan,
-        l2: float | torch.Tensor = 0.0,
-    ) -> _LinearCE | None:
+    def maybe(cls, method: Method, heads: dict, copies: dict, plan: GroupPlan) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
         head = heads["main"]
         if copies["main"] != 1 or set(head.params) != {"weight", "bias"} or not plan.contiguous:
             return None
-        return cls(head, plan.num_groups, plan.width, l2)
+        return cls(head, plan.num_groups, plan.width)
 
     def start_epoch(self, perms: torch.Tensor, labels: torch.Tensor) -> None:
         """Put every run's labels [R, N] in its group's data order ``perms`` [S, N]."""
@@ -554,11 +544,6 @@ class _LinearCE:
             ch.p.mul_(1.0 / b).scatter_add_(2, labels[ch.groups], ch.minus_onehot)
             torch.bmm(ch.p.view_as(ch.z), ch.xg, out=ch.grad_w)
         g = self._batch_buffers(b)[2].view(s, k * c, b)
-        if isinstance(self.l2, torch.Tensor):
-            grad = self._grad_w.view(s, k, c, -1)
-            grad.addcmul_(self.weight.view_as(grad), self.l2)
-        elif self.l2:
-            self._grad_w.add_(self.weight.view_as(self._grad_w), alpha=self.l2)
         torch.sum(g, dim=2, out=self._grad_b)
         self.weight.grad = self._grad_w.view_as(self.weight)
         self.bias.grad = self._grad_b.view_as(self.bias)
