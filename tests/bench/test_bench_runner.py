@@ -214,3 +214,29 @@ def test_local_worker_processes_write_identical_results(grid_dir):
         executor_options={"workers": 2, "threads": 1},
     )
     assert _metrics(grid_dir / "one.sqlite") == _metrics(grid_dir / "two.sqlite")
+
+
+def test_runs_record_their_noisy_validation_score(grid_dir):
+    from noisyprobe.train.protocol import Condition, validation_labels
+
+    (grid_dir / "val.yaml").write_text(
+        "featuresets: {a: fs_a}\n"
+        "noise: {kinds: [symmetric], rates: [0.0, 0.45], label_columns: [rnn]}\n"
+        "methods: {lp: {}}\nseeds: [0, 1]\ntrain: {epochs: 40, batch_size: 32}\n"
+    )
+    ledger = grid_dir / "v.sqlite"
+    run_grid(grid_dir / "val.yaml", ledger, progress=False, regime=False)
+    with Ledger(ledger, readonly=True) as lg:
+        runs = lg.runs()
+    val = {
+        (n, r, s): json.loads(m)["noisy_val"]
+        for n, r, s, m in zip(runs["noise"], runs["rate"], runs["seed"], runs["metrics"])
+    }
+    assert len(val) == 6 and all(v["size"] == 20 for v in val.values())
+    # clean val labels for the clean condition; 45% flipped ones score far lower
+    clean = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "none"])
+    noisy = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "symmetric"])
+    assert clean > 0.7 and noisy < clean - 0.2, (clean, noisy)
+    fs = FeatureSet.load(grid_dir / "fs_a")
+    _, labels = validation_labels(fs, Condition(noise_kind="symmetric", rate=0.45), seed=0)
+    assert np.mean(labels != fs.labels[fs.splits == "val"]) == pytest.approx(0.45, abs=0.03)

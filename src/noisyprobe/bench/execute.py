@@ -90,6 +90,7 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
     start = time.perf_counter()
     fs = _featureset(stack["path"], stack["fingerprint"])
     column = stack["label_column"]
+    held_out = _noisy_validation(fs, stack)
     prepared = []
     train_idx = None
     for item in stack["runs"]:
@@ -140,8 +141,10 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
     versions = run_versions(package_versions())
     worker = worker_id()
     results = []
-    for (item, _, noise), run_probs in zip(prepared, probs):
+    for (item, _, noise), trained_run, run_probs in zip(prepared, trained, probs):
         metrics = evaluate(y_eval, run_probs, num_classes=fs.num_classes)
+        if held_out is not None:
+            metrics["noisy_val"] = held_out(item, trained_run)
         results.append(
             {
                 "key": item["key"],
@@ -160,6 +163,35 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
     for r in results:
         r["eval_seconds"] = eval_seconds
     return {"results": results, "seconds": time.perf_counter() - start}
+
+
+def _noisy_validation(fs, stack: dict[str, Any]):
+    """A scorer of each run on the val split's *noisy* labels, or ``None`` without a val split.
+
+    The val labels carry the condition's noise (its label column, its injected kind and rate,
+    an independent draw per seed: :func:`noisyprobe.train.protocol.validation_labels`), as a
+    user's held-out labels would; a selector may pick methods on this score without ever
+    seeing a clean label.
+    """
+    from noisyprobe.metrics import balanced_accuracy
+    from noisyprobe.train.protocol import validation_labels
+
+    column = stack["label_column"]
+    try:
+        fs.indices("val", column=column)
+    except NoisyProbeError:  # no labelled val split: nothing to select on
+        return None
+
+    def score(item: dict[str, Any], run) -> dict[str, float]:
+        idx, labels = validation_labels(fs, _condition(item, column), int(item["seed"]))
+        pred = run.predict_proba(_rows(fs, ("noisy-val", column), idx)).argmax(axis=1)
+        return {
+            "balanced_accuracy": float(balanced_accuracy(labels, pred, num_classes=fs.num_classes)),
+            "accuracy": float(np.mean(pred == labels)),
+            "size": int(idx.size),
+        }
+
+    return score
 
 
 def run_regime(task: dict[str, Any]) -> dict[str, Any]:

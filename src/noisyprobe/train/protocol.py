@@ -69,9 +69,45 @@ def training_labels(
             )
         rng = np.random.default_rng([seed, 7919])
         idx = np.sort(rng.choice(idx, size=condition.train_size, replace=False))
+    labels, noisy = _corrupted(fs, condition, idx, seed)
+    return idx, labels, noisy
+
+
+VALIDATION_SEED_OFFSET = 104729
+"""Added to a run's seed to draw its validation labels' noise (independent of training's)."""
+
+
+def validation_labels(
+    fs: FeatureSet, condition: Condition, seed: int, *, split: str = "val"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and labels of ``split`` as a user of this condition would see them: noisy.
+
+    A user who picks a method on held-out data holds the same kind of labels there as in
+    training: the condition's label column (a real noisy labeller) and its injected noise,
+    drawn independently of the training labels' (seed + ``VALIDATION_SEED_OFFSET``). Model
+    selection on these labels is what :mod:`noisyprobe.select` compares regime-based
+    recommendations against; the clean test labels stay for scoring only.
+
+    Example:
+        >>> import numpy as np
+        >>> splits = ["train"] * 2 + ["val"] * 4
+        >>> fs = FeatureSet(np.eye(6, dtype=np.float32), [0, 1] * 3, splits=splits)
+        >>> idx, y = validation_labels(fs, Condition(noise_kind="symmetric", rate=0.5), seed=0)
+        >>> idx.tolist(), int((y != fs.labels[idx]).sum())
+        ([2, 3, 4, 5], 2)
+    """
+    idx = fs.indices(split, column=condition.label_column)
+    labels, _ = _corrupted(fs, condition, idx, seed + VALIDATION_SEED_OFFSET)
+    return idx, labels
+
+
+def _corrupted(
+    fs: FeatureSet, condition: Condition, idx: np.ndarray, seed: int
+) -> tuple[np.ndarray, Any]:
+    """The labels of rows ``idx`` in the condition's column, with its noise injected."""
     labels = fs.label_column(condition.label_column)[idx]
     if not condition.noise_kind:
-        return idx, labels, None
+        return labels, None
     from noisyprobe.noise import inject, uses_rate
 
     noisy = inject(
@@ -84,7 +120,7 @@ def training_labels(
         features=np.asarray(fs.features[idx]) if condition.noise_kind == "instance" else None,
         **{**_pair_map(fs, condition.noise_kind), **dict(condition.noise_options)},
     )
-    return idx, noisy.labels, noisy
+    return noisy.labels, noisy
 
 
 @dataclass(frozen=True)
