@@ -22,9 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=5, help="nearest conditions (default 5)")
     p.add_argument(
         "--model",
-        choices=("knn", "ridge"),
+        choices=("knn", "ridge", "validation", "blend"),
         default="knn",
-        help="selector model for --validate: k-nearest conditions or per-method ridge",
+        help="selector model for --validate: k-nearest conditions, per-method ridge (both on "
+        "the regime features), the best noisy-validation score, or ridge blended with it",
     )
     p.add_argument("--metric", help="metric of the regret (default: the ledger's)")
     p.add_argument("--seed", type=int, default=0)

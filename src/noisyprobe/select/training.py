@@ -29,6 +29,9 @@ class TrainingTable:
         regrets: [n, m] regret of each method (pp).
         methods: the m method labels.
         metric: the metric the regret is measured in.
+        validation: [n, m] each method's mean score (seeds averaged) on the condition's
+            *noisy* validation labels (``metrics.noisy_val``), the evidence a user holds
+            without clean labels; ``None`` when the ledger's runs did not record it.
     """
 
     conditions: Any
@@ -36,6 +39,7 @@ class TrainingTable:
     regrets: np.ndarray
     methods: list[str]
     metric: str
+    validation: np.ndarray | None = None
 
 
 def training_table(
@@ -78,4 +82,27 @@ def training_table(
         regrets=regret_matrix(matrix)[have],
         methods=list(matrix.methods),
         metric=metric,
+        validation=_validation_matrix(runs, info["condition_key"], list(matrix.methods), metric),
     )
+
+
+def _validation_matrix(runs, condition_keys, methods: list[str], metric: str):
+    """[conditions, methods] mean noisy-validation ``metric``, or ``None`` if any is missing."""
+    import json
+
+    from noisyprobe.bench.summary import method_labels
+
+    def score(raw) -> float:
+        held_out = (json.loads(raw) if isinstance(raw, str) else raw or {}).get("noisy_val")
+        value = (held_out or {}).get(metric)
+        return np.nan if value is None else float(value)
+
+    df = runs.assign(
+        method_label=method_labels(runs), noisy_val=[score(m) for m in runs["metrics"]]
+    )
+    table = df.pivot_table(
+        index="condition_key", columns="method_label", values="noisy_val", aggfunc="mean"
+    )
+    table = table.reindex(index=list(condition_keys), columns=methods)
+    values = table.to_numpy(dtype=np.float64)
+    return None if np.isnan(values).any() else values

@@ -10,15 +10,23 @@ and the oracle (0).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
+from noisyprobe.select.held_out import BlendedSelector, fit_weight
 from noisyprobe.select.recommender import KNNSelector
 from noisyprobe.select.regime import REGIME_FEATURES
+from noisyprobe.select.regression import RidgeSelector
 from noisyprobe.select.training import TrainingTable
+
+MODELS = ("knn", "ridge", "validation", "blend")
+"""Selectors :func:`leave_one_dataset_out` validates: k-nearest conditions and ridge read
+the regime features only; ``validation`` picks each condition's best noisy-validation score;
+``blend`` mixes ridge's predicted regret with that score (weight fitted on the training
+datasets, :mod:`noisyprobe.select.held_out`)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class Validation:
         selector_max: worst regret of the selector.
         methods: method labels.
         metric: metric of the regret.
+        model: the selector (:data:`MODELS`).
+        weights: for ``blend``, the prior's weight chosen per held-out dataset.
     """
 
     picks: Any
@@ -46,6 +56,7 @@ class Validation:
     methods: list[str]
     metric: str
     model: str = "knn"
+    weights: dict[str, float] = field(default_factory=dict)
 
 
 def leave_one_dataset_out(
@@ -72,35 +83,53 @@ def leave_one_dataset_out(
     """
     import pandas as pd
 
-    if model not in ("knn", "ridge"):
-        raise NoisyProbeError(f"model: expected knn or ridge, got {model!r}")
+    if model not in MODELS:
+        raise NoisyProbeError(f"model: expected one of {', '.join(MODELS)}, got {model!r}")
     datasets = list(dict.fromkeys(table.conditions["dataset"]))
     if len(datasets) < 2:
         raise NoisyProbeError(
             "leave-one-dataset-out needs conditions from at least two datasets; "
             f"the ledger has: {', '.join(datasets) or 'none'}"
         )
+    held_out = model in ("validation", "blend")
+    if held_out and table.validation is None:
+        raise NoisyProbeError(
+            f"model {model!r} needs each run's noisy-validation score (metrics.noisy_val); "
+            "this ledger's runs did not record it: re-run its grid with this noisyprobe"
+        )
     cols = [REGIME_FEATURES.index(f) for f in features]
     ds = table.conditions["dataset"].to_numpy()
     names = table.conditions["name"].to_numpy()
+
+    def make_prior(x: np.ndarray, regrets: np.ndarray, chosen: np.ndarray | None = None):
+        selector = (RidgeSelector if model in ("ridge", "blend") else KNNSelector)(
+            k=k, features=features
+        )
+        return selector.fit(x, regrets, table.methods, None if chosen is None else names[chosen])
+
     rows = []
     order: list[int] = []
+    weights: dict[str, float] = {}
     for held in datasets:
         test = ds == held
         train = ~test
-        if model == "ridge":
-            from noisyprobe.select.regression import RidgeSelector
-
-            selector: KNNSelector = RidgeSelector(k=k, features=features)
-        else:
-            selector = KNNSelector(k=k, features=features)
-        selector = selector.fit(
-            table.regimes[train][:, cols], table.regrets[train], table.methods, names[train]
-        )
+        x_train = table.regimes[train][:, cols]
+        prior = None if model == "validation" else make_prior(x_train, table.regrets[train], train)
+        if held_out:
+            weight = 0.0
+            if model == "blend":
+                weight = fit_weight(
+                    x_train, table.regrets[train], table.validation[train], ds[train], make_prior
+                )
+            weights[held] = weight
+            selector = BlendedSelector(prior, weight=weight)
         fallback = int(np.argmin(table.regrets[train].mean(axis=0)))
         for i in np.flatnonzero(test):
             regime = dict(zip(features, table.regimes[i, cols]))
-            rec = selector.recommend(regime)
+            if held_out:
+                rec = selector.recommend(regime, table.validation[i], methods=table.methods)
+            else:
+                rec = prior.recommend(regime)
             j = table.methods.index(rec.method)
             order.append(int(i))
             rows.append(
@@ -127,7 +156,16 @@ def leave_one_dataset_out(
         methods=list(table.methods),
         metric=table.metric,
         model=model,
+        weights=weights,
     )
+
+
+MODEL_NAMES = {
+    "knn": "k-nearest conditions",
+    "ridge": "ridge on regime",
+    "validation": "best noisy-validation score",
+    "blend": "ridge on regime + noisy validation",
+}
 
 
 def validation_markdown(v: Validation) -> str:
@@ -137,7 +175,7 @@ def validation_markdown(v: Validation) -> str:
     n = len(v.picks)
     rows = [
         [
-            "selector (k-nearest conditions)" if v.model == "knn" else "selector (ridge on regime)",
+            f"selector ({MODEL_NAMES[v.model]})",
             f"{v.selector:.2f}",
             f"{v.selector_max:.2f}",
         ],
@@ -175,6 +213,12 @@ def validation_markdown(v: Validation) -> str:
     out.append(
         markdown_table(["held-out dataset", "N", "selector", "best fixed on train", "picks"], per)
     )
+    if v.weights and v.model == "blend":
+        out += [
+            "",
+            "Prior weight chosen on the training datasets, per held-out dataset: "
+            + ", ".join(f"{d} {w:.1f}" for d, w in v.weights.items()),
+        ]
     out.append("")
     return "\n".join(out)
 
