@@ -8,6 +8,9 @@ the training conditions of the same noise kind and rate band (0, <=0.25, >0.25),
 a perfect regime estimate followed by the per-regime guidance table would choose. If even
 that table does not beat the best fixed method, method rankings move with the dataset more
 than with the noise regime, and no regime-feature selector can be clearly better.
+With noisy-validation scores in the ledger (grids run by this version record each run's
+balanced accuracy on the val split's labels carrying the condition's noise), two more
+selectors: the best noisy-validation score per condition, and ridge blended with it.
 Each line: mean regret (pp), then the Wilcoxon signed-rank p-value of the per-condition
 differences against the best fixed method and how many conditions are better / worse.
 
@@ -63,12 +66,29 @@ def main(argv: list[str] | None = None) -> None:
     table = training_table(args.ledger, methods=[m for m in available() if m not in skip])
     datasets = table.conditions["dataset"].nunique()
     print(f"{len(table.regrets)} conditions, {datasets} datasets, {len(table.methods)} methods")
+    _block(table, ["knn", "ridge"])
+    if table.validation is None:
+        print("(no noisy-validation scores in this ledger: validation/blend selectors skipped)")
+        return
+    scored = table.validated()
+    print(
+        f"\non the {len(scored.regrets)} conditions ({scored.conditions['dataset'].nunique()} "
+        "datasets) with noisy-validation scores:"
+    )
+    _block(scored, ["knn", "ridge", "validation", "blend"])
+
+
+def _block(table: TrainingTable, models: list[str]) -> None:
+    """One line per choice on ``table``, each against the best fixed method."""
     regime, fixed = true_regime_picks(table)
     print(_line("best fixed method on training sets", fixed, fixed))
-    for model in ("knn", "ridge"):
+    for model in models:
         v = leave_one_dataset_out(table, model=model)
         order = v.picks.set_index("name").loc[table.conditions["name"]]
         print(_line(f"selector ({model})", order["selector_regret"].to_numpy(), fixed))
+        if model == "blend":
+            print("    prior weight per held-out dataset: " + ", ".join(
+                f"{d} {w:.1f}" for d, w in v.weights.items()))  # fmt: skip
     print(_line("true-regime table", regime, fixed))
 
 

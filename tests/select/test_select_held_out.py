@@ -97,6 +97,27 @@ def test_held_out_models_need_recorded_scores():
         leave_one_dataset_out(bare, model="validation")
 
 
+def test_held_out_models_skip_conditions_without_scores():
+    table = _table(validation_signal=50.0)
+    val = table.validation.copy()
+    val[:6, 1] = np.nan  # dataset "a" (e.g. PadChest's rnn labels): no labelled val rows
+    val[7, 0] = np.nan
+    partial = TrainingTable(
+        table.conditions, table.regimes, table.regrets, table.methods, table.metric, val
+    )
+    scored = partial.validated()
+    assert len(scored.regrets) == 41 and "a" not in set(scored.conditions["dataset"])
+    assert np.array_equal(scored.regrets, np.delete(table.regrets, [0, 1, 2, 3, 4, 5, 7], 0))
+    v = leave_one_dataset_out(partial, model="blend")
+    assert len(v.picks) == 41 and "a" not in v.weights
+    assert len(leave_one_dataset_out(partial, model="ridge").picks) == 48
+    none = TrainingTable(
+        table.conditions, table.regimes, table.regrets, table.methods, "x", val * np.nan
+    )
+    with pytest.raises(NoisyProbeError, match="no condition has every run"):
+        leave_one_dataset_out(none, model="validation")
+
+
 def test_training_table_reads_noisy_validation_from_the_ledger(synthetic_ledger):
     table = training_table(synthetic_ledger)
     assert table.validation is not None and table.validation.shape == table.regrets.shape

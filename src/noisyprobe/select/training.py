@@ -31,7 +31,9 @@ class TrainingTable:
         metric: the metric the regret is measured in.
         validation: [n, m] each method's mean score (seeds averaged) on the condition's
             *noisy* validation labels (``metrics.noisy_val``), the evidence a user holds
-            without clean labels; ``None`` when the ledger's runs did not record it.
+            without clean labels; NaN rows for conditions without one (no labelled val
+            split in their label column, e.g. PadChest's ``rnn`` rows are all training
+            rows), ``None`` when no run of the ledger recorded it.
     """
 
     conditions: Any
@@ -40,6 +42,45 @@ class TrainingTable:
     methods: list[str]
     metric: str
     validation: np.ndarray | None = None
+
+    def subset(self, rows: np.ndarray) -> TrainingTable:
+        """The table restricted to ``rows`` (a boolean mask or indices), in that order."""
+        return TrainingTable(
+            conditions=self.conditions.iloc[
+                np.flatnonzero(rows) if rows.dtype == bool else rows
+            ].reset_index(drop=True),
+            regimes=self.regimes[rows],
+            regrets=self.regrets[rows],
+            methods=list(self.methods),
+            metric=self.metric,
+            validation=None if self.validation is None else self.validation[rows],
+        )
+
+    def validated(self) -> TrainingTable:
+        """The conditions that have every method's noisy-validation score.
+
+        Raises:
+            NoisyProbeError: no condition has them.
+
+        Example:
+            >>> import pandas as pd
+            >>> t = TrainingTable(pd.DataFrame({"name": ["a", "b"]}), np.zeros((2, 1)),
+            ...                   np.zeros((2, 2)), ["lp", "elr"], "balanced_accuracy",
+            ...                   validation=np.array([[0.8, np.nan], [0.7, 0.9]]))
+            >>> t.validated().conditions["name"].tolist()
+            ['b']
+        """
+        complete = (
+            np.zeros(len(self.regrets), dtype=bool)
+            if self.validation is None
+            else ~np.isnan(self.validation).any(axis=1)
+        )
+        if not complete.any():
+            raise NoisyProbeError(
+                "no condition has every run's noisy-validation score (metrics.noisy_val): "
+                "re-run the grid with this noisyprobe, on data with a labelled val split"
+            )
+        return self.subset(complete)
 
 
 def training_table(
@@ -87,7 +128,10 @@ def training_table(
 
 
 def _validation_matrix(runs, condition_keys, methods: list[str], metric: str):
-    """[conditions, methods] mean noisy-validation ``metric``, or ``None`` if any is missing."""
+    """[conditions, methods] mean noisy-validation ``metric`` (NaN where missing), or ``None``.
+
+    ``None`` when no run has one (a ledger from before ``metrics.noisy_val``).
+    """
     import json
 
     from noisyprobe.bench.summary import method_labels
@@ -105,4 +149,4 @@ def _validation_matrix(runs, condition_keys, methods: list[str], metric: str):
     )
     table = table.reindex(index=list(condition_keys), columns=methods)
     values = table.to_numpy(dtype=np.float64)
-    return None if np.isnan(values).any() else values
+    return None if np.isnan(values).all() else values

@@ -68,8 +68,13 @@ def leave_one_dataset_out(
 ) -> Validation:
     """Validate the selector by holding out one dataset at a time.
 
+    The held-out models (``validation``, ``blend``) are validated on the conditions that
+    have every method's noisy-validation score (:meth:`TrainingTable.validated`), and so are
+    the fixed choices they are compared with in the result.
+
     Raises:
-        NoisyProbeError: the table holds fewer than two datasets.
+        NoisyProbeError: the table holds fewer than two datasets (with scores, for the
+            held-out models).
 
     Example:
         >>> import pandas as pd
@@ -85,17 +90,19 @@ def leave_one_dataset_out(
 
     if model not in MODELS:
         raise NoisyProbeError(f"model: expected one of {', '.join(MODELS)}, got {model!r}")
+    held_out = model in ("validation", "blend")
+    if held_out:
+        if table.validation is None:
+            raise NoisyProbeError(
+                f"model {model!r} needs each run's noisy-validation score (metrics.noisy_val); "
+                "this ledger's runs did not record it: re-run its grid with this noisyprobe"
+            )
+        table = table.validated()
     datasets = list(dict.fromkeys(table.conditions["dataset"]))
     if len(datasets) < 2:
         raise NoisyProbeError(
             "leave-one-dataset-out needs conditions from at least two datasets; "
             f"the ledger has: {', '.join(datasets) or 'none'}"
-        )
-    held_out = model in ("validation", "blend")
-    if held_out and table.validation is None:
-        raise NoisyProbeError(
-            f"model {model!r} needs each run's noisy-validation score (metrics.noisy_val); "
-            "this ledger's runs did not record it: re-run its grid with this noisyprobe"
         )
     cols = [REGIME_FEATURES.index(f) for f in features]
     ds = table.conditions["dataset"].to_numpy()
