@@ -1,13 +1,15 @@
 """Default ``lp`` head vs scikit-learn's ``LogisticRegressionCV`` on small and large data.
 
 With default settings (``TrainConfig()``: at least 8000 optimizer steps, see
-``TrainConfig.epochs_for``, and the L2 penalty C = 0.1 on every head) the linear probe
-should match logistic regression with C chosen by 5-fold cross-validation within 0.5
+``TrainConfig.epochs_for``, and ``C="auto"``: for ``lp`` the L2 penalty's C chosen by
+cross-validating a logistic regression on the training labels) the linear probe should match
+logistic regression with C chosen by 5-fold cross-validation within 0.5
 balanced-accuracy points, on small (~400 rows) and large (~8k rows) training sets.
 Features are standardised on the training split for both.
 Each row also shows the old fixed budget (30 epochs) to make the undertraining visible,
 ``lp`` without the penalty (``C=None``), and ``lp`` with ``C="cv"`` (C chosen per run by the
-same 5-fold search as LogisticRegressionCV; the C each picked is printed).
+same 5-fold search as LogisticRegressionCV; the C each picked is printed). ``--C 0.1`` puts
+the old fixed penalty in the ``lp`` column and under ``--methods``.
 
 With ``--methods``, every listed method is trained with its defaults on the same data and a
 final clean-parity table gives method - lp per data set (balanced-accuracy points, mean over
@@ -17,6 +19,7 @@ breast_cancer is tests/methods/test_methods_clean_parity.py).
     python benchmarks/baseline_sklearn.py            # breast_cancer, digits, make_classification 8k
     python benchmarks/baseline_sklearn.py --noise 0.3   # 30% symmetric training-label noise
     python benchmarks/baseline_sklearn.py --methods all --data breast_cancer,digits
+    python benchmarks/baseline_sklearn.py --noise 0.3 --data none --featureset DIR  # your data
 """
 
 from __future__ import annotations
@@ -57,6 +60,21 @@ def datasets():
     yield "gaussian_mixture_384", xtr, xte, ytr, yte
 
 
+def featuresets(paths: list[str]):
+    """(name, x_train, y_train, x_test, y_test) of FeatureSet folders (main labels)."""
+    from pathlib import Path
+
+    from noisyprobe.features.store import FeatureSet
+
+    for path in paths:
+        fs = FeatureSet.load(path)
+        tr, te = fs.indices("train"), fs.indices("test")
+        x = np.asarray(fs.features, dtype=np.float32)
+        meta = fs.metadata
+        name = f"{meta['dataset']}/{meta['backbone']}" if "dataset" in meta else Path(path).name
+        yield name[:20], x[tr], x[te], fs.labels[tr], fs.labels[te]
+
+
 def standardise(xtr: np.ndarray, xte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mu, sd = xtr.mean(0), xtr.std(0)
     sd[sd == 0] = 1.0
@@ -81,8 +99,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--methods", default="", help="also train these methods with defaults ('all': every one)"
     )
+    ap.add_argument(
+        "--featureset",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="add a FeatureSet folder (train vs test split, main labels); repeatable",
+    )
+    ap.add_argument(
+        "--C",
+        dest="l2_C",
+        default=None,
+        help="TrainConfig.C of the 'lp' column and of --methods (default: TrainConfig's)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    from noisyprobe.commands._common import parse_inverse_strength
+
+    base = TrainConfig() if args.l2_C is None else TrainConfig(C=parse_inverse_strength(args.l2_C))
     print(f"training-label noise: symmetric {args.noise}; lp mean over {args.seeds} seeds")
     header = f"{'data':<20} {'N':>5} {'LRCV':>6} {'lp':>6} {'delta':>6} {'epochs':>6}"
     header += f" {'lp@30ep':>7} {'noL2':>6} {'lp C=cv':>7}"
@@ -92,9 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     others = [m for m in available() if m != "lp"] if args.methods == "all" else []
     others = others or [m for m in args.methods.split(",") if m and m != "lp"]
     parity: dict[str, dict[str, float]] = {}
-    for name, xtr, xte, ytr, yte in datasets():
-        if args.data and name not in args.data.split(","):
-            continue
+    chosen = [d for d in datasets() if not args.data or d[0] in args.data.split(",")]
+    for name, xtr, xte, ytr, yte in chosen + list(featuresets(args.featureset)):
         xtr, xte = standardise(xtr, xte)
         ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
         c = int(ytr.max()) + 1
@@ -107,9 +140,9 @@ def main(argv: list[str] | None = None) -> None:
         t_ref = time.perf_counter() - t0
         ba_ref = balanced_accuracy(yte, ref.predict(xte), num_classes=c)
         t0 = time.perf_counter()
-        ba, first = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(), args.seeds)
+        ba, first = lp_scores(xtr, ytr, xte, yte, c, base, args.seeds)
         t_lp = time.perf_counter() - t0
-        ba30, _ = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(epochs=30), args.seeds)
+        ba30, _ = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(epochs=30, C=base.C), args.seeds)
         ba_free, _ = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(C=None), args.seeds)
         t0 = time.perf_counter()
         ba_cv, cv_run = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(C="cv"), args.seeds)
@@ -124,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         for m in others:
             t0 = time.perf_counter()
-            ba_m, run = lp_scores(xtr, ytr, xte, yte, c, TrainConfig(), args.seeds, m)
+            ba_m, run = lp_scores(xtr, ytr, xte, yte, c, base, args.seeds, m)
             parity.setdefault(m, {})[name] = 100 * (np.mean(ba_m) - lp)
             print(
                 f"  {m:<18} {100 * np.mean(ba_m):6.2f}  vs lp {100 * (np.mean(ba_m) - lp):+6.2f}"
@@ -133,13 +166,16 @@ def main(argv: list[str] | None = None) -> None:
             )
 
     if parity:
-        print_parity(parity)
+        print_parity(parity, noise=args.noise)
 
 
-def print_parity(parity: dict[str, dict[str, float]], tolerance: float = 1.0) -> None:
+def print_parity(
+    parity: dict[str, dict[str, float]], tolerance: float = 1.0, *, noise: float = 0.0
+) -> None:
     """Method - lp per data set; ``!`` where a method is more than ``tolerance`` below lp."""
     names = list(dict.fromkeys(d for row in parity.values() for d in row))
-    print(f"\nclean parity: method - lp (points); ! = more than {tolerance:g} below lp")
+    title = "clean parity" if noise == 0 else f"with {noise:g} symmetric noise"
+    print(f"\n{title}: method - lp (points); ! = more than {tolerance:g} below lp")
     print(f"  {'method':<18}" + "".join(f" {d:>15}" for d in names))
     for m, row in parity.items():
         cells = [

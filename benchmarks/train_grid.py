@@ -5,7 +5,7 @@ feature set with ``noisyprobe.train.train_runs`` (stacked runs) and with a strai
 per-run loop — one ``nn.Module``, one ``torch.optim.AdamW`` and one mini-batch
 loop per run, the way the papers' code trains. Both use identical hyperparameters, the same
 initial weights, the same data order (taken from the trainer's seed streams) and the same
-L2 penalty (``TrainConfig.C``, default 0.1: the per-run loop adds the trainer's gradient
+L2 penalty (a fixed ``C``, ``--C`` default 0.1: the per-run loop adds the trainer's gradient
 ``W / (C N)`` to every weight matrix's gradient, not to biases, before ``AdamW.step``), so
 the balanced accuracies should agree up to floating-point effects. Prints the speed ratio, the
 mean |delta balanced accuracy| (points) and the achieved GFLOP/s of both against a measured
@@ -28,6 +28,12 @@ times ``noisyprobe fit`` at two budgets by default (``--cli-budget both``): ``--
 trains exactly the epochs ``fit`` trained, with fit's config. Both ratios are printed: the
 CLI's fixed costs (importing torch, loading, scoring) weigh less over the longer default
 budget, so its ratio is the larger, and quoting it alone would hide the fixed cost.
+
+Penalty. Both sides train at the fixed ``--C`` (default 0.1, ``FIXED_C``), passed to ``fit``
+as ``--C``. ``TrainConfig``'s default ``C="auto"`` would first search C by cross-validation
+for each distinct training-label vector (noisyprobe.train.penalty): a cost outside the
+training loop that a per-run loop matching ``LogisticRegressionCV`` would pay the same way,
+so it is left out of both sides.
 
 Two per-run baselines are timed: a loop that slices the feature tensor with each batch's
 indices (the leanest per-run loop) and the usual ``DataLoader(TensorDataset(...))`` loop.
@@ -61,6 +67,7 @@ from noisyprobe.methods.heads import LinearSpec, MLPSpec
 from noisyprobe.metrics import balanced_accuracy
 from noisyprobe.noise import inject
 from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs
+from noisyprobe.train.config import FIXED_C
 from noisyprobe.train.rng import epoch_permutations
 from noisyprobe.train.trainer import build_heads, learning_rate, stack_config
 
@@ -270,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         help="every run of the grid uses one data order (RunSpec.order_seed=0)",
     )
     ap.add_argument("--cli-rate", type=float, default=0.2, help="symmetric noise of --cli")
+    ap.add_argument("--C", dest="l2_C", type=float, default=FIXED_C, help="L2 penalty C (fixed)")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.n_test, args.d, args.seeds, args.epochs = 2000, 500, 128, 2, 5
@@ -282,7 +290,9 @@ def main(argv: list[str] | None = None) -> None:
     methods = args.methods.split(",")
     rates = [float(r) for r in args.rates.split(",")]
     x, y, xt, yt = make_data(args.n, args.n_test, args.d, args.c)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, standardize=False)
+    config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, standardize=False, C=args.l2_C
+    )
     grid: dict[str, list[RunSpec]] = {}
     for m in methods:
         params = {"hidden": args.hidden} if args.hidden and m in ("mlp", "skd") else {}
@@ -391,11 +401,11 @@ def cli_main(args: argparse.Namespace) -> None:
     )
     budgets = ["epochs", "default"] if args.cli_budget == "both" else [args.cli_budget]
     default_epochs = stack_config(
-        get_method("lp")(), TrainConfig(batch_size=args.batch_size), args.n
+        get_method("lp")(), TrainConfig(batch_size=args.batch_size, C=args.l2_C), args.n
     ).epochs
     print(
         f"CLI: noisyprobe fit --method lp, {args.cli_runs} seeds, symmetric {args.cli_rate}; "
-        f"N={args.n} D={args.d} C={args.c}, batch {args.batch_size}, L2 C={TrainConfig().C}, "
+        f"N={args.n} D={args.d} C={args.c}, batch {args.batch_size}, L2 C={args.l2_C:g}, "
         f"budgets: "
         + ", ".join(
             f"--epochs {args.epochs}"
@@ -432,7 +442,8 @@ def _cli_compare(args, fs, x, xt, yt, tmp: Path, *, shared: bool, epochs: int | 
         sys.executable, "-m", "noisyprobe", "fit", "--features", str(tmp / "fs"),
         "--method", "lp", "--noise", "symmetric", "--rate", str(args.cli_rate),
         "--seeds", f"0-{len(seeds) - 1}",
-        "--batch-size", str(args.batch_size), "--no-progress", "--out", str(out),
+        "--batch-size", str(args.batch_size), "--C", f"{args.l2_C:g}", "--no-progress",
+        "--out", str(out),
     ] + (["--epochs", str(epochs)] if epochs is not None else []) + (
         ["--order-seed", "0"] if shared else []
     )  # fmt: skip

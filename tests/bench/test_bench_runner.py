@@ -236,7 +236,7 @@ def test_runs_record_their_noisy_validation_score(grid_dir):
     # clean val labels for the clean condition; 45% flipped ones score far lower
     clean = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "none"])
     noisy = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "symmetric"])
-    assert clean > 0.7 and noisy < clean - 0.2, (clean, noisy)
+    assert clean > 0.6 and noisy < clean - 0.15, (clean, noisy)
     fs = FeatureSet.load(grid_dir / "fs_a")
     _, labels = validation_labels(fs, Condition(noise_kind="symmetric", rate=0.45), seed=0)
     assert np.mean(labels != fs.labels[fs.splits == "val"]) == pytest.approx(0.45, abs=0.03)

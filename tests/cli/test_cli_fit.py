@@ -78,7 +78,7 @@ def test_fit_on_a_real_noisy_label_column(fs_path, capsys):
         (["--method", "lp", "--noise", "sideways", "--rate", "0.2"], "sideways"),
         (["--method", "lp", "--seeds", "x"], "--seeds"),
         (["--method", "gce", "--param", "q=7"], "q"),
-        (["--method", "lp", "--C", "0"], "--C: expected a number > 0, 'cv' or 'none'"),
+        (["--method", "lp", "--C", "0"], "--C: expected a number > 0, cv, auto or none"),
         (["--method", "lp", "--C", "big"], "--C"),
     ],
 )
@@ -89,7 +89,7 @@ def test_fit_bad_input_is_one_line(fs_path, argv, message, capsys):
 
 
 def test_fit_c_sets_the_l2_penalty(fs_path, tmp_path):
-    """``--C none`` trains without the penalty, ``--C 0.1`` equals the default."""
+    """``--C none`` trains without the penalty; for lp the default (auto) is ``--C cv``."""
 
     def probs(*flags):
         out = tmp_path / f"r{len(list(tmp_path.iterdir()))}.json"
@@ -99,7 +99,7 @@ def test_fit_c_sets_the_l2_penalty(fs_path, tmp_path):
         return run["balanced_accuracy"], run.get("ece")
 
     default = probs()
-    assert probs("--C", "0.1") == default
+    assert probs("--C", "cv") == default
     assert probs("--C", "none") != default  # the penalty changes the fitted head
     out = tmp_path / "cv.json"
     argv = ["fit", "--features", fs_path, "--method", "lp", "--seeds", "0-1", "--epochs", "2"]

@@ -27,7 +27,9 @@ def test_noise_rate_estimator_on_clean_and_symmetric_noise(rate):
     realized = float((labels != y).mean())
     # two heads (here: two seeds of a linear probe) trained on the given labels
     runs = [RunSpec("lp", s, labels) for s in range(2)]
-    trained = train_runs(x, runs, num_classes=4, config=TrainConfig(epochs=60), progress=False)
+    # the default budget: with the cross-validated C (1e-4 here, the strongest of the grid,
+    # tied with weaker ones on these clusters) 60 epochs of AdamW do not reach the optimum
+    trained = train_runs(x, runs, num_classes=4, config=TrainConfig(), progress=False)
     logp = torch.stack([torch.as_tensor(np.log(r.predict_proba(x) + 1e-12)) for r in trained])
     est = float(estimate_noise_rate(logp[:, None], torch.as_tensor(labels)[None])[0])
     assert est == pytest.approx(realized, abs=0.05), (est, realized)

@@ -31,8 +31,26 @@ def test_chosen_c_equals_logistic_regression_cv_on_the_same_folds(seed, signal):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = LogisticRegressionCV(Cs=10, cv=cv, max_iter=10_000, tol=1e-8).fit(x, y)
+        default = LogisticRegressionCV(Cs=10, cv=5, max_iter=10_000, tol=1e-8).fit(x, y)
     assert np.allclose(SKLEARN_CS, ref.Cs_)
-    assert cross_validated_c(x, y, 3) == pytest.approx(ref.C_[0])
+    assert cross_validated_c(x, y, 3, shuffle=True) == pytest.approx(ref.C_[0])
+    # default folds: scikit-learn's own StratifiedKFold(5), so the same C as cv=5
+    assert cross_validated_c(x, y, 3) == pytest.approx(default.C_[0])
+
+
+def test_default_folds_are_stratified_kfold():
+    from sklearn.model_selection import StratifiedKFold
+
+    from noisyprobe.select.probe import sklearn_folds
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, k, folds = int(rng.integers(30, 300)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        y = rng.permutation(np.arange(n) % k)
+        ref = np.empty(n, dtype=np.int64)
+        for i, (_, test) in enumerate(StratifiedKFold(folds).split(np.zeros(n), y)):
+            ref[test] = i
+        assert np.array_equal(sklearn_folds(y, folds), ref)
 
 
 def test_cv_penalty_is_chosen_per_run_and_recorded():
@@ -50,8 +68,23 @@ def test_cv_penalty_is_chosen_per_run_and_recorded():
     expected = [cross_validated_c(xs, r.labels, 3) for r in runs]
     assert [r.C for r in out] == pytest.approx(expected)
     assert out[0].C == out[2].C  # same labels, same choice, whatever the method
-    fixed = train_runs(x, runs[:1], num_classes=3, config=TrainConfig(epochs=3), progress=False)
+    fixed = train_runs(x, runs[:1], num_classes=3, config=TrainConfig(epochs=3, C=0.1))
     assert fixed[0].C == 0.1
+
+
+def test_auto_penalty_is_cross_validated_for_linear_heads_only():
+    from noisyprobe.train.config import FIXED_C
+
+    x, y = _data(1)
+    x = x.astype(np.float32)
+    cfg = TrainConfig(epochs=2)  # C="auto" by default
+    assert cfg.C == "auto"
+    both = [RunSpec("lp", 0, y), RunSpec("coteaching", 0, y)]
+    linear = train_runs(x, both, num_classes=3, config=cfg, progress=False)
+    cv = train_runs(x, both[:1], num_classes=3, config=TrainConfig(epochs=2, C="cv"))
+    assert linear[0].C == linear[1].C == cv[0].C  # two linear heads: searched, same labels
+    mlp = train_runs(x, [RunSpec("mlp", 0, y, {"hidden": 4})], num_classes=3, config=cfg)
+    assert mlp[0].C == FIXED_C
 
 
 def test_per_run_penalties_match_runs_trained_alone(monkeypatch):
@@ -77,9 +110,9 @@ def test_per_run_penalties_match_runs_trained_alone(monkeypatch):
     assert trainer.penalised("weight1")
 
 
-@pytest.mark.parametrize("bad", ["auto", "CV", -1])
+@pytest.mark.parametrize("bad", ["Auto", "CV", -1])
 def test_bad_c_is_refused(bad):
     from noisyprobe.errors import NoisyProbeError
 
-    with pytest.raises(NoisyProbeError, match="'cv' or None"):
+    with pytest.raises(NoisyProbeError, match="'cv', 'auto' or None"):
         TrainConfig(C=bad)

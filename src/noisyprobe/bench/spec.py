@@ -46,9 +46,10 @@ from typing import Any
 
 from noisyprobe.errors import NoisyProbeError
 
-SPEC_VERSION = 2
+SPEC_VERSION = 3
 # 2: training defaults changed (L2 penalty C=0.1 on every head, 8000-step budget), so runs of
 # version-1 ledgers are not taken for today's.
+# 3: C="auto" by default (cross-validated C for linear heads), so version-2 runs differ.
 METRICS = {"balanced_accuracy": True, "accuracy": True, "macro_f1": True, "ece": False}
 """Metrics a grid can rank by, mapped to whether higher is better."""
 COUNTING = ("exact", "bernoulli")

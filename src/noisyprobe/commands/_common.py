@@ -111,21 +111,21 @@ def parse_inverse_strength(text: str, *, flag: str = "--C") -> float | str | Non
         (0.5, None)
         >>> parse_inverse_strength("0")
         Traceback (most recent call last):
-        noisyprobe.errors.NoisyProbeError: --C: expected a number > 0, 'cv' or 'none', got '0'
+        noisyprobe.errors.NoisyProbeError: --C: expected a number > 0, cv, auto or none, got '0'
     """
     import math
 
     word = text.strip().lower()
     if word == "none":
         return None
-    if word == "cv":
-        return "cv"
+    if word in ("cv", "auto"):
+        return word
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise NoisyProbeError(f"{flag}: expected a number > 0, 'cv' or 'none', got {text!r}")
+        raise NoisyProbeError(f"{flag}: expected a number > 0, cv, auto or none, got {text!r}")
     return value
 
 

@@ -40,8 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--C",
         dest="l2_C",
         metavar="C",
-        help="inverse L2 strength of the head weights as in scikit-learn (default 0.1; cv: "
-        "chosen per seed by 5-fold cross-validation like LogisticRegressionCV; none: off)",
+        help="inverse L2 strength of the head weights as in scikit-learn (default auto: cv "
+        "for linear heads, 0.1 for MLP heads; cv: chosen per seed by 5-fold "
+        "cross-validation like LogisticRegressionCV; none: off)",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--out", help="write all results as JSON here")

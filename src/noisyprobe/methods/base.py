@@ -52,6 +52,13 @@ class Method:
     # methods) recorded as "pred_peer" in training histories.
     main_head: ClassVar[tuple[str, int]] = ("main", 0)
     peer_head: ClassVar[tuple[str, int] | None] = None
+    # Whether TrainConfig's C="auto" may give this method's linear heads the C that
+    # cross-validating a logistic regression picks (noisyprobe.train.penalty): the right
+    # penalty for cross-entropy on the given labels. A method that trains on its own
+    # predictions (ELR's running targets, DivideMix's co-guessed labels and loss-GMM) sets
+    # False and gets FIXED_C: so strong a penalty keeps its predictions near uniform and
+    # starves that mechanism.
+    penalty_search: ClassVar[bool] = True
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))

@@ -10,6 +10,8 @@ is used for that).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import numpy as np
 
 from noisyprobe.errors import NoisyProbeError
@@ -34,6 +36,29 @@ def stratified_folds(labels: np.ndarray, folds: int, *, seed: int = 0) -> np.nda
         idx = idx[rng.permutation(idx.size)]
         out[idx] = (np.arange(idx.size) + offset) % folds
         offset += idx.size
+    return out
+
+
+def sklearn_folds(labels: np.ndarray, folds: int) -> np.ndarray:
+    """The test fold of each sample under scikit-learn's ``StratifiedKFold(folds)`` (no shuffle).
+
+    What ``LogisticRegressionCV(cv=folds)`` uses: classes in order of first appearance, and
+    each class's samples, in data order, cut into contiguous blocks whose sizes spread the
+    class evenly over the folds.
+
+    Example:
+        >>> sklearn_folds(np.array([1, 1, 0, 0, 1, 0]), 3).tolist()
+        [0, 1, 0, 1, 2, 2]
+    """
+    labels = np.asarray(labels)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    encoded = np.argsort(np.argsort(first))[inverse]  # classes by first appearance
+    ordered = np.sort(encoded)
+    k = first.size
+    allocation = np.stack([np.bincount(ordered[i::folds], minlength=k) for i in range(folds)])
+    out = np.empty(labels.shape[0], dtype=np.int64)
+    for c in range(k):
+        out[encoded == c] = np.repeat(np.arange(folds), allocation[:, c])
     return out
 
 
@@ -70,6 +95,47 @@ def cross_val_probs(
         >>> p.shape, float((p.argmax(1) == y).mean()) > 0.95
         ((200, 2), True)
     """
+    if not l2 > 0:
+        raise NoisyProbeError(f"l2: expected a positive penalty, got {l2}")
+    return next(
+        cross_val_path(
+            x, labels, num_classes, l2s=[l2], folds=folds, max_iter=max_iter, seed=seed,
+            train_mask=train_mask,
+        )
+    )  # fmt: skip
+
+
+def cross_val_path(
+    x: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    *,
+    l2s: Sequence[float],
+    folds: int = 5,
+    max_iter: int = 200,
+    tol: float = 1e-6,
+    seed: int = 0,
+    train_mask: np.ndarray | None = None,
+    fold: np.ndarray | None = None,
+) -> Iterator[np.ndarray]:
+    """:func:`cross_val_probs` for each penalty of ``l2s`` in turn, warm-started along them.
+
+    Each fit starts from the previous penalty's fold weights, as scikit-learn's
+    ``LogisticRegressionCV`` walks its C path; give ``l2s`` from strong to weak (C from
+    small to large) so that every start is near the next solution. The objective is strictly
+    convex, so the start changes the iterations needed, not the optimum (up to ``tol``).
+    ``fold``: a test-fold index per sample (default: :func:`stratified_folds` with ``seed``).
+
+    Yields:
+        Out-of-fold probabilities [N, C] per penalty.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.arange(200) % 2
+        >>> x = rng.normal(size=(200, 3)) + 3 * y[:, None]
+        >>> [p.shape for p in cross_val_path(x, y, 2, l2s=[1.0, 0.01])]
+        [(200, 2), (200, 2)]
+    """
     import torch
 
     x = np.asarray(x, dtype=np.float64)
@@ -79,11 +145,14 @@ def cross_val_probs(
         raise NoisyProbeError(f"x [N, D] and labels [N] expected, got {x.shape} and {labels.shape}")
     if not 2 <= folds <= n:
         raise NoisyProbeError(f"folds: expected 2..{n}, got {folds}")
-    if l2 <= 0:
-        raise NoisyProbeError(f"l2: expected a positive penalty, got {l2}")
+    if not len(l2s) or min(l2s) <= 0:
+        raise NoisyProbeError(f"l2: expected positive penalties, got {list(l2s)}")
     if labels.min() < 0 or labels.max() >= num_classes:
         raise NoisyProbeError(f"labels: expected values in 0..{num_classes - 1}")
-    fold = stratified_folds(labels, folds, seed=seed)
+    if fold is None:
+        fold = stratified_folds(labels, folds, seed=seed)
+    elif fold.shape != (n,) or fold.min() < 0 or fold.max() >= folds:
+        raise NoisyProbeError(f"fold: expected [N] indices in 0..{folds - 1}")
     train = np.ones(n, dtype=bool) if train_mask is None else np.asarray(train_mask)
     if train.shape != (n,) or train.dtype != bool:
         raise NoisyProbeError(f"train_mask: expected [N] bool, got {train.shape} {train.dtype}")
@@ -101,36 +170,34 @@ def cross_val_probs(
         weight = weight * torch.from_numpy(train.astype(np.float64))[None, :]
         weight = weight / weight.sum(dim=1, keepdim=True)
     w = torch.zeros(folds, xs.shape[1], num_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS(
-        [w],
-        lr=1.0,
-        max_iter=max_iter,
-        history_size=20,
-        tolerance_grad=1e-6,
-        tolerance_change=1e-12,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        logits = torch.einsum("nd,kdc->knc", xt, w)
-        nll = (
-            -torch.log_softmax(logits, dim=-1)
-            .gather(-1, yt.expand(folds, n).unsqueeze(-1))
-            .squeeze(-1)
-        )
-        loss = (weight * nll).sum() + 0.5 * l2 * (w[:, :-1, :] ** 2).sum()
-        loss.backward()
-        return loss
-
+    picked = yt.expand(folds, n).unsqueeze(-1)
     threads = torch.get_num_threads()
-    if xs.size * folds * num_classes < _SMALL:  # tiny ops: extra threads only add overhead
-        torch.set_num_threads(1)
-    try:
-        opt.step(closure)
-    finally:
-        torch.set_num_threads(threads)
-    with torch.no_grad():
-        logits = torch.einsum("nd,kdc->knc", xt, w)
-        probs = torch.softmax(logits, dim=-1).numpy()  # [K, N, C]
-    return probs[fold, np.arange(n)]
+    for l2 in l2s:
+        opt = torch.optim.LBFGS(
+            [w],
+            lr=1.0,
+            max_iter=max_iter,
+            history_size=20,
+            tolerance_grad=tol,
+            tolerance_change=1e-12,
+            line_search_fn="strong_wolfe",
+        )
+
+        def closure(l2: float = float(l2)) -> torch.Tensor:
+            w.grad = None
+            logits = torch.einsum("nd,kdc->knc", xt, w)
+            nll = -torch.log_softmax(logits, dim=-1).gather(-1, picked).squeeze(-1)
+            loss = (weight * nll).sum() + 0.5 * l2 * (w[:, :-1, :] ** 2).sum()
+            loss.backward()
+            return loss
+
+        if xs.size * folds * num_classes < _SMALL:  # tiny ops: extra threads only add overhead
+            torch.set_num_threads(1)
+        try:
+            opt.step(closure)
+        finally:
+            torch.set_num_threads(threads)
+        with torch.no_grad():
+            logits = torch.einsum("nd,kdc->knc", xt, w)
+            probs = torch.softmax(logits, dim=-1).numpy()  # [K, N, C]
+        yield probs[fold, np.arange(n)]

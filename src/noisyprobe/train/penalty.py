@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from noisyprobe.select.probe import cross_val_probs, stratified_folds
+from noisyprobe.select.probe import cross_val_path, sklearn_folds, stratified_folds
 
 SKLEARN_CS = tuple(float(c) for c in np.logspace(-4, 4, 10))
 """``LogisticRegressionCV(Cs=10)``'s grid."""
@@ -30,33 +30,47 @@ def cross_validated_c(
     *,
     cs: tuple[float, ...] = SKLEARN_CS,
     folds: int = 5,
+    shuffle: bool = False,
     seed: int = 0,
+    tol: float = 1e-4,
 ) -> float:
     """The ``C`` of ``cs`` with the best mean held-out-fold accuracy (the first on ties).
 
     Each fold model minimises the mean cross-entropy over its training rows plus
     ``||W||^2 / (2 C n)`` (n: the folds' mean training rows), scikit-learn's objective
-    divided by ``C n``.
+    divided by ``C n``. The fits walk the C path from strong to weak penalty, each starting
+    from the previous solution, and stop at a largest gradient entry of ``tol``
+    (scikit-learn's ``tol`` for L-BFGS, on the same mean-loss scale), as
+    ``LogisticRegressionCV`` does. Folds: scikit-learn's ``StratifiedKFold(folds)``
+    (contiguous per class, :func:`~noisyprobe.select.probe.sklearn_folds`), so the choice
+    is the one ``LogisticRegressionCV(cv=folds)`` makes on the same rows; ``shuffle=True``
+    draws seeded stratified folds instead (for data sorted by class or by source). The fits
+    standardise ``x`` first (:func:`~noisyprobe.select.probe.cross_val_path`); the trainer's
+    features already are, so there the choice is exactly scikit-learn's.
 
     Example:
         >>> rng = np.random.default_rng(1)
         >>> y = np.arange(150) % 3
-        >>> x = rng.normal(size=(150, 60)); x[:, :2] += np.eye(3)[y][:, :2]  # 58 noise columns
-        >>> cross_validated_c(x, y, 3)              # the grid's strongest penalty
-        0.0001
+        >>> x = rng.normal(size=(150, 60)); x[:, :2] += 2 * np.eye(3)[y][:, :2]  # 58 noise cols
+        >>> x = (x - x.mean(0)) / x.std(0)          # the trainer's features are standardised
+        >>> round(cross_validated_c(x, y, 3), 4)    # LogisticRegressionCV(cv=5).C_ on this x
+        0.006
     """
     labels = np.asarray(labels, dtype=np.int64)
     n = labels.shape[0]
     folds = max(2, min(folds, n))
-    fold = stratified_folds(labels, folds, seed=seed)
+    fold = stratified_folds(labels, folds, seed=seed) if shuffle else sklearn_folds(labels, folds)
     fit_rows = np.array([(fold != k).sum() for k in range(folds)], dtype=np.float64)
     best, best_score = cs[0], -np.inf
-    for c in cs:
-        probs = cross_val_probs(
-            x, labels, num_classes, folds=folds, l2=1.0 / (c * fit_rows.mean()), seed=seed
-        )
+    order = sorted(cs)  # strong to weak penalty: each fit warm-starts the next
+    l2s = [1.0 / (c * fit_rows.mean()) for c in order]
+    path = cross_val_path(x, labels, num_classes, l2s=l2s, folds=folds, tol=tol, fold=fold)
+    scores = {}
+    for c, probs in zip(order, path):
         hit = probs.argmax(axis=1) == labels
-        score = float(np.mean([hit[fold == k].mean() for k in range(folds)]))
+        scores[c] = float(np.mean([hit[fold == k].mean() for k in range(folds)]))
+    for c in cs:
+        score = scores[c]
         if score > best_score + 1e-12:
             best, best_score = c, score
     return float(best)

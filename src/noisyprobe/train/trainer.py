@@ -24,11 +24,11 @@ from noisyprobe.errors import NoisyProbeError
 from noisyprobe.methods import get as get_method
 from noisyprobe.methods.base import Method
 from noisyprobe.methods.context import StackContext, Step, evaluate_heads
-from noisyprobe.methods.heads import StackedHead, check_fits_in_memory
+from noisyprobe.methods.heads import LinearSpec, StackedHead, check_fits_in_memory
 from noisyprobe.methods.inputs import GroupPlan, Inputs
 from noisyprobe.methods.losses import cross_entropy
 from noisyprobe.train import rng
-from noisyprobe.train.config import DEFAULT_EPOCHS, RunSpec, TrainConfig
+from noisyprobe.train.config import DEFAULT_EPOCHS, FIXED_C, RunSpec, TrainConfig
 from noisyprobe.train.features import (
     Standardizer,
     check_features,
@@ -297,7 +297,7 @@ def _train_stack(
         _History(r, config.epochs, n, method.peer_head is not None) if record_history else None
     )
     sizes = ctx.batch_sizes()
-    run_c = _run_strengths(config, xt, labels, num_classes)
+    run_c = _run_strengths(config, xt, labels, num_classes, method)
     l2 = _l2_per_run(config, run_c, n, device)
     fast = _LinearCE.maybe(method, heads, copies, plan)
     penalise = isinstance(l2, torch.Tensor) or bool(l2)
@@ -365,11 +365,25 @@ def penalised(name: str) -> bool:
 
 
 def _run_strengths(
-    config: TrainConfig, xt: torch.Tensor, labels: list[np.ndarray], num_classes: int
+    config: TrainConfig,
+    xt: torch.Tensor,
+    labels: list[np.ndarray],
+    num_classes: int,
+    method: Method,
 ) -> list[float | None]:
-    """The ``C`` of each run: the config's, or with ``C="cv"`` each run's cross-validated one."""
-    if config.C != "cv":
-        return [None if config.C is None else float(config.C)] * len(labels)
+    """The ``C`` of each run: the config's, or each run's cross-validated one.
+
+    ``C="cv"`` searches for every run; ``C="auto"`` only when every head of the method's
+    ``plan`` is linear and the method allows it (``Method.penalty_search``); others get
+    ``FIXED_C``.
+    """
+    c = config.C
+    if c == "auto":
+        plan = method.heads(xt.shape[1], num_classes)
+        linear = all(isinstance(spec, LinearSpec) for spec, _ in plan.values())
+        c = "cv" if linear and method.penalty_search else FIXED_C
+    if c != "cv":
+        return [None if c is None else float(c)] * len(labels)
     from noisyprobe.train.penalty import cross_validated_cs
 
     return cross_validated_cs(xt.detach().cpu().numpy(), labels, num_classes)
