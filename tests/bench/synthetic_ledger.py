@@ -26,7 +26,9 @@ def true_score(method: str, kind: str | None, rate: float, dataset_shift: float)
     return base + bonus.get((kind, method), 0.0)
 
 
-def make_synthetic_ledger(path, *, datasets=("d1", "d2", "d3"), seeds=(0, 1), drop_one=False):
+def make_synthetic_ledger(
+    path, *, datasets=("d1", "d2", "d3"), seeds=(0, 1), drop_one=False, train=None
+):
     rng = np.random.default_rng(0)
     conditions = [(None, 0.0)] + [(k, r) for k in ("symmetric", "asymmetric") for r in (0.2, 0.4)]
     runs, results, regimes = [], [], {}
@@ -42,8 +44,9 @@ def make_synthetic_ledger(path, *, datasets=("d1", "d2", "d3"), seeds=(0, 1), dr
             }
             for method, params in METHODS.items():
                 for seed in seeds:
+                    grid = {"train": train} if train is not None else {}
                     spec = canonical_json(
-                        {**cond, "method": method, "params": params, "seed": seed}
+                        {**cond, "method": method, "params": params, "seed": seed, **grid}
                     )
                     run = GridRun(
                         key=sha256_text(spec),

@@ -85,6 +85,11 @@ def test_auto_penalty_is_cross_validated_for_linear_heads_only():
     assert linear[0].C == linear[1].C == cv[0].C  # two linear heads: searched, same labels
     mlp = train_runs(x, [RunSpec("mlp", 0, y, {"hidden": 4})], num_classes=3, config=cfg)
     assert mlp[0].C == FIXED_C
+    assert cv[0].C != FIXED_C  # so the next check can fail
+    own = [RunSpec("elr", 0, y), RunSpec("dividemix", 0, y)]  # learn from own predictions
+    assert [r.C for r in train_runs(x, own, num_classes=3, config=cfg)] == [FIXED_C] * 2
+    searched = train_runs(x, own, num_classes=3, config=TrainConfig(epochs=2, C="cv"))
+    assert [r.C for r in searched] == [cv[0].C] * 2  # "cv" searches for every method
 
 
 def test_per_run_penalties_match_runs_trained_alone(monkeypatch):

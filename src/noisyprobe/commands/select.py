@@ -24,9 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model",
         choices=("knn", "ridge", "validation", "blend"),
         default="knn",
-        help="selector model for --validate: k-nearest conditions, per-method ridge (both on "
-        "the regime features), the best noisy-validation score, or ridge blended with it",
+        help="selector: k-nearest conditions, per-method ridge (both on the regime "
+        "features), the best noisy-validation score, or ridge blended with it (these two "
+        "train the ledger's methods on --features' train split, scored on its val split)",
     )
+    p.add_argument("--no-progress", action="store_true")
     p.add_argument("--metric", help="metric of the regret (default: the ledger's)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise NoisyProbeError("give --features DIR and --ledger LEDGER (or --validate LEDGER)")
     from noisyprobe.bench.summary import markdown_table
     from noisyprobe.select.api import recommend
+    from noisyprobe.select.validate import MODEL_NAMES
 
     sel = recommend(
         args.features,
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         metric=args.metric,
         seed=args.seed,
+        model=args.model,
+        progress=not args.no_progress,
     )
     rec = sel.recommendation
     print(f"## Regime of {args.features} ({args.labels or 'labels'}, {sel.samples} samples)")
@@ -71,13 +76,21 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"## Recommendation (from {sel.conditions} benchmark conditions, {sel.metric})")
     print()
-    print(f"**{rec.method}**, expected regret {rec.expected_regret:.2f} pp")
-    print()
     ranked = sorted(rec.predicted.items(), key=lambda kv: kv[1])
-    print(markdown_table(["method", "predicted regret (pp)"], [[m, f"{v:.2f}"] for m, v in ranked]))
-    print()
-    print(
-        "Nearest conditions: "
-        + ", ".join(f"{n} ({d:.2f})" for n, d in zip(rec.neighbours, rec.distances))
-    )
+    if sel.validation is None:
+        print(f"**{rec.method}**, expected regret {rec.expected_regret:.2f} pp")
+        print()
+        rows = [[m, f"{v:.2f}"] for m, v in ranked]
+        print(markdown_table(["method", "predicted regret (pp)"], rows))
+    else:
+        print(f"**{rec.method}** ({MODEL_NAMES[sel.model]}; prior weight {sel.weight:.1f})")
+        print()
+        rows = [[m, f"{100 * sel.validation[m]:.2f}", f"{v:.2f}"] for m, v in ranked]
+        print(markdown_table(["method", "noisy-val balanced acc.", "blended score"], rows))
+    if rec.neighbours:
+        print()
+        print(
+            "Nearest conditions: "
+            + ", ".join(f"{n} ({d:.2f})" for n, d in zip(rec.neighbours, rec.distances))
+        )
     return 0

@@ -36,7 +36,8 @@ class HeadClassifier:
         epochs, batch_size, lr, weight_decay, standardize, device, num_threads: training
             settings (see :class:`~noisyprobe.train.TrainConfig`); None keeps its default.
         C: inverse L2 strength of the heads' weights, as in scikit-learn (``None``: no
-            penalty; ``"cv"``: chosen by cross-validation; default ``TrainConfig``'s 0.1).
+            penalty; ``"cv"``: chosen by cross-validation; default ``TrainConfig``'s
+            ``"auto"``: cross-validated for linear heads, 0.1 otherwise).
         **hyperparams: the method's hyperparameters (e.g. ``q=0.5`` for ``gce``).
 
     Example:
