@@ -84,7 +84,7 @@ def noisy_validation_scores(
         >>> y = np.arange(120) % 2
         >>> x = (rng.normal(size=(120, 4)) + 2 * y[:, None]).astype(np.float32)
         >>> fs = FeatureSet(x, y, splits=["train"] * 80 + ["val"] * 40)
-        >>> s = noisy_validation_scores(fs, {"lp": ("lp", {})}, train={"epochs": 20}, seeds=[0])
+        >>> s = noisy_validation_scores(fs, {"lp": ("lp", {})}, seeds=[0])  # default budget
         >>> s["lp"] > 0.9
         True
     """
