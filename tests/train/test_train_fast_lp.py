@@ -148,3 +148,30 @@ def test_train_config_c_validated(bad):
 
     with pytest.raises(NoisyProbeError, match="TrainConfig.C must be"):
         TrainConfig(C=bad)
+
+
+def test_fast_lp_with_per_run_l2_matches_autograd(monkeypatch):
+    """Runs of one stack with their own C: the penalty is added outside the GEMM."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 6)).astype(np.float32)
+    y = (x[:, :3].argmax(1)).astype(np.int64)
+    runs = [RunSpec("lp", s, y) for s in (0, 1, 2)]
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2, C="cv")
+    monkeypatch.setattr(trainer, "_run_strengths", lambda *a: [0.02, 0.2, 2.0])
+    seen = []
+    real = trainer._LinearCE.maybe
+    monkeypatch.setattr(
+        trainer._LinearCE, "maybe", staticmethod(lambda *a: seen.append(real(*a)) or seen[-1])
+    )
+    fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    assert seen[0] is not None and not seen[0].applies_l2
+    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
+    slow = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    np.testing.assert_allclose(np.stack(fast), np.stack(slow), atol=2e-5)
+    # Each run gets its own: the last run equals a stack where every run has C = 2.0 (the
+    # penalty then folded into the GEMM), the first does not.
+    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(real))
+    monkeypatch.setattr(trainer, "_run_strengths", lambda *a: [2.0, 2.0, 2.0])
+    shared = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
+    np.testing.assert_allclose(fast[2], shared[2], atol=2e-5)
+    assert np.abs(fast[0] - shared[0]).max() > 1e-3

@@ -299,8 +299,10 @@ def _train_stack(
     sizes = ctx.batch_sizes()
     run_c = _run_strengths(config, xt, labels, num_classes, method)
     l2 = _l2_per_run(config, run_c, n, device)
-    fast = _LinearCE.maybe(method, heads, copies, plan)
-    penalise = isinstance(l2, torch.Tensor) or bool(l2)
+    fast = _LinearCE.maybe(method, heads, copies, plan, l2)
+    # The closed-form lp step folds a shared penalty into its gradient GEMM; otherwise the
+    # penalty's gradient is added to the loss's after every step.
+    penalise = (isinstance(l2, torch.Tensor) or bool(l2)) and not (fast is not None and fast.applies_l2)
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
         ctx.epoch = epoch
@@ -320,7 +322,7 @@ def _train_stack(
                 loss = method.loss(Step(ctx, index, len(sizes), idx, Inputs(xg, plan)))
                 optimizer.zero_grad()
                 loss.sum().backward()
-            if penalise:  # both paths: the penalty's gradient is added to the loss's
+            if penalise:
                 add_l2_gradient(heads, l2)
             start += b
             optimizer.step()
@@ -428,9 +430,14 @@ class _LinearCE:
     Every step writes into buffers allocated once (batch rows, logits, probabilities,
     gradients), and the labels are put in each epoch's data order once per epoch, so a step
     does no allocation and no label gather.
+    The weight-gradient GEMM also applies the batch mean and, when every run of the stack
+    shares one L2 coefficient, the penalty's gradient: ``baddbmm(W, P - Y, X, beta=l2,
+    alpha=1/b)`` is ``(P - Y) X / b + l2 W`` in one pass over the output instead of three
+    (scale, GEMM, add); a per-run coefficient is left to :func:`add_l2_gradient`
+    (``applies_l2`` is then False).
     It gives the same gradients as ``loss.sum().backward()`` on :meth:`LinearProbe.loss`
-    (tested to float precision) and is used only when the method declares ``linear_ce``
-    itself and the runs of each order group sit next to each other in the stack
+    plus the penalty (tested to float precision) and is used only when the method declares
+    ``linear_ce`` itself and the runs of each order group sit next to each other in the stack
     (``GroupPlan.contiguous``).
 
     On the CPU, a stack of many order groups (runs with their own data order) is stepped a
@@ -448,8 +455,12 @@ class _LinearCE:
     # between 4 and 8 groups of 128 x 384 floats; 1 and 2 groups pay more per-call overhead).
     CHUNK_BYTES = 768 * 1024
 
-    def __init__(self, head: StackedHead, groups: int, width: int) -> None:
+    def __init__(
+        self, head: StackedHead, groups: int, width: int, l2: float | torch.Tensor = 0.0
+    ) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
+        self.applies_l2 = not isinstance(l2, torch.Tensor)
+        self.l2 = float(l2) if self.applies_l2 else 0.0
         self.s, self.k = groups, width
         self.c, self.d = self.weight.shape[1], self.weight.shape[2]
         s, kc, d = groups, width * self.c, self.d
@@ -461,13 +472,20 @@ class _LinearCE:
         self._labels: torch.Tensor | None = None
 
     @classmethod
-    def maybe(cls, method: Method, heads: dict, copies: dict, plan: GroupPlan) -> _LinearCE | None:
+    def maybe(
+        cls,
+        method: Method,
+        heads: dict,
+        copies: dict,
+        plan: GroupPlan,
+        l2: float | torch.Tensor = 0.0,
+    ) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
         head = heads["main"]
         if copies["main"] != 1 or set(head.params) != {"weight", "bias"} or not plan.contiguous:
             return None
-        return cls(head, plan.num_groups, plan.width)
+        return cls(head, plan.num_groups, plan.width, l2)
 
     def start_epoch(self, perms: torch.Tensor, labels: torch.Tensor) -> None:
         """Put every run's labels [R, N] in its group's data order ``perms`` [S, N]."""
@@ -483,7 +501,7 @@ class _LinearCE:
                 torch.empty((s * b, d), **like),  # gathered batch rows
                 torch.empty((s, k * c, b), **like),  # logits
                 torch.empty((s, k, c, b), **like),  # probabilities, then the logit gradient
-                torch.full((s, k, 1, b), -1.0 / b, **like),  # -onehot(y) / b
+                torch.full((s, k, 1, b), -1.0, **like),  # -onehot(y)
             )
         return self._buffers[b]
 
@@ -492,8 +510,9 @@ class _LinearCE:
 
         ``rows``: its entries of the flattened batch indices; ``groups``: its order groups;
         ``x``: gathered rows [g b, D], ``xg`` the same as [g, b, D]; ``weight`` [g, K C, D];
-        ``bias`` [g, K C, 1]; ``z``: logits [g, K C, b]; ``p``: probabilities, then the
-        logit gradient [g, K, C, b]; ``minus_onehot`` [g, K, 1, b]; ``grad_w`` [g, K C, D].
+        ``bias`` [g, K C, 1]; ``z``: logits [g, K C, b]; ``p``: probabilities, then
+        ``b`` times the logit gradient [g, K, C, b]; ``minus_onehot`` [g, K, 1, b];
+        ``grad_w`` [g, K C, D].
         """
 
         __slots__ = (
@@ -555,10 +574,12 @@ class _LinearCE:
             torch.index_select(x, 0, flat[ch.rows], out=ch.x)
             torch.baddbmm(ch.bias, ch.weight, ch.xg.transpose(1, 2), out=ch.z)
             torch.softmax(ch.z.view_as(ch.p), dim=2, out=ch.p)
-            ch.p.mul_(1.0 / b).scatter_add_(2, labels[ch.groups], ch.minus_onehot)
-            torch.bmm(ch.p.view_as(ch.z), ch.xg, out=ch.grad_w)
+            ch.p.scatter_add_(2, labels[ch.groups], ch.minus_onehot)
+            torch.baddbmm(
+                ch.weight, ch.p.view_as(ch.z), ch.xg, beta=self.l2, alpha=1.0 / b, out=ch.grad_w
+            )
         g = self._batch_buffers(b)[2].view(s, k * c, b)
-        torch.sum(g, dim=2, out=self._grad_b)
+        torch.sum(g, dim=2, out=self._grad_b).mul_(1.0 / b)
         self.weight.grad = self._grad_w.view_as(self.weight)
         self.bias.grad = self._grad_b.view_as(self.bias)
 
