@@ -302,7 +302,8 @@ def _train_stack(
     fast = _LinearCE.maybe(method, heads, copies, plan, l2)
     # The closed-form lp step folds a shared penalty into its gradient GEMM; otherwise the
     # penalty's gradient is added to the loss's after every step.
-    penalise = (isinstance(l2, torch.Tensor) or bool(l2)) and not (fast is not None and fast.applies_l2)
+    folded = fast is not None and fast.applies_l2
+    penalise = (isinstance(l2, torch.Tensor) or bool(l2)) and not folded
     bar = _progress(config.epochs, f"{method.name} x{r}", progress)
     for epoch in range(config.epochs):
         ctx.epoch = epoch
