@@ -457,7 +457,7 @@ class _LinearCE:
     CHUNK_BYTES = 768 * 1024
 
     def __init__(
-        self, head: StackedHead, groups: int, width: int, l2: float | torch.Tensor = 0.0
+        self, head: StackedHead, groups: int, width: int, l2: float | torch.Tensor
     ) -> None:
         self.weight, self.bias = head.params["weight"], head.params["bias"]
         self.applies_l2 = not isinstance(l2, torch.Tensor)
@@ -479,7 +479,7 @@ class _LinearCE:
         heads: dict,
         copies: dict,
         plan: GroupPlan,
-        l2: float | torch.Tensor = 0.0,
+        l2: float | torch.Tensor,
     ) -> _LinearCE | None:
         if not vars(type(method)).get("linear_ce", False) or set(heads) != {"main"}:
             return None
