@@ -8,6 +8,16 @@ import pytest
 from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs, trainer
 
 
+def _record_fast_paths(monkeypatch) -> list:
+    """Spy on ``_LinearCE.maybe``: the list gets what it returned for each stack."""
+    seen = []
+    real = trainer._LinearCE.maybe
+    monkeypatch.setattr(
+        trainer._LinearCE, "maybe", staticmethod(lambda *a: seen.append(real(*a)) or seen[-1])
+    )
+    return seen
+
+
 def _runs(y, seeds):
     rng = np.random.default_rng(1)
     out = []
@@ -24,17 +34,9 @@ def test_fast_lp_matches_autograd(monkeypatch, seeds):
     y = (x[:, :3].argmax(1)).astype(np.int64)
     runs = _runs(y, seeds)
     cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2)
-    calls = []
-    real = trainer._LinearCE.maybe
-
-    def spy(*args):
-        out = real(*args)
-        calls.append(out is not None)
-        return out
-
-    monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(spy))
+    seen = _record_fast_paths(monkeypatch)
     fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
-    assert calls == [True]
+    assert [s is not None for s in seen] == [True]
     monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
     slow = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
     np.testing.assert_allclose(np.stack(fast), np.stack(slow), atol=2e-5)
@@ -43,11 +45,7 @@ def test_fast_lp_matches_autograd(monkeypatch, seeds):
 def test_uneven_groups_use_autograd(monkeypatch):
     x = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    seen = []
-    real = trainer._LinearCE.maybe
-    monkeypatch.setattr(
-        trainer._LinearCE, "maybe", staticmethod(lambda *a: seen.append(real(*a)) or seen[-1])
-    )
+    seen = _record_fast_paths(monkeypatch)
     runs = [RunSpec("lp", 0, y), RunSpec("lp", 0, y), RunSpec("lp", 1, y)]
     out = train_runs(x, runs, num_classes=2, config=TrainConfig(epochs=2), progress=False)
     assert seen == [None] and len(out) == 3
@@ -158,11 +156,8 @@ def test_fast_lp_with_per_run_l2_matches_autograd(monkeypatch):
     runs = [RunSpec("lp", s, y) for s in (0, 1, 2)]
     cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-2, C="cv")
     monkeypatch.setattr(trainer, "_run_strengths", lambda *a: [0.02, 0.2, 2.0])
-    seen = []
     real = trainer._LinearCE.maybe
-    monkeypatch.setattr(
-        trainer._LinearCE, "maybe", staticmethod(lambda *a: seen.append(real(*a)) or seen[-1])
-    )
+    seen = _record_fast_paths(monkeypatch)
     fast = predict_proba_runs(train_runs(x, runs, num_classes=3, config=cfg, progress=False), x)
     assert seen[0] is not None and not seen[0].applies_l2
     monkeypatch.setattr(trainer._LinearCE, "maybe", staticmethod(lambda *a: None))
