@@ -96,10 +96,13 @@ def test_regimes_are_estimated_once_per_condition(grid_dir):
     with Ledger(ledger, readonly=True) as lg:
         conds = lg.conditions()
     assert set(conds["regime_seed"]) == {1}  # the smallest seed's training labels
-    assert all(set(r) == set(REGIME_FEATURES) for r in conds["regime"])
+    assert all(set(r) == {*REGIME_FEATURES, "transition"} for r in conds["regime"])
     noisy = conds[conds["noise"] == "symmetric"]["regime"].iloc[0]
     clean = conds[conds["noise"] == "none"]["regime"].iloc[0]
     assert noisy["noise_rate"] > clean["noise_rate"]
+    for regime in (noisy, clean):  # T[true, given]: rows are distributions
+        np.testing.assert_allclose(np.sum(regime["transition"], axis=1), 1.0)
+    assert np.trace(noisy["transition"]) < np.trace(clean["transition"])
     assert run_grid(spec, ledger, progress=False).regimes == 0
 
 
@@ -237,6 +240,17 @@ def test_runs_record_their_noisy_validation_score(grid_dir):
     clean = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "none"])
     noisy = np.mean([v["accuracy"] for (n, _, _), v in val.items() if n == "symmetric"])
     assert clean > 0.6 and noisy < clean - 0.15, (clean, noisy)
+    for v in val.values():  # counts [given label, prediction]
+        confusion = np.array(v["confusion"])
+        assert confusion.sum() == v["size"]
+        assert np.trace(confusion) / v["size"] == pytest.approx(v["accuracy"])
+    ceiling = {
+        (n, r, s): json.loads(m)["clean_val"]
+        for n, r, s, m in zip(runs["noise"], runs["rate"], runs["seed"], runs["metrics"])
+    }
+    # the same predictions on the clean labels: far above the 45%-flipped score
+    flipped = np.mean([v["accuracy"] for (n, _, _), v in ceiling.items() if n == "symmetric"])
+    assert flipped > noisy + 0.15, (flipped, noisy)
     fs = FeatureSet.load(grid_dir / "fs_a")
     _, labels = validation_labels(fs, Condition(noise_kind="symmetric", rate=0.45), seed=0)
     assert np.mean(labels != fs.labels[fs.splits == "val"]) == pytest.approx(0.45, abs=0.03)

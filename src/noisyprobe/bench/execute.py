@@ -144,7 +144,9 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
     for (item, _, noise), trained_run, run_probs in zip(prepared, trained, probs):
         metrics = evaluate(y_eval, run_probs, num_classes=fs.num_classes)
         if held_out is not None:
-            metrics["noisy_val"] = held_out(item, trained_run)
+            # clean_val: the same rows' clean labels, the ceiling of any selector that picks
+            # on validation scores; recorded to measure selectors, never read by them
+            metrics["noisy_val"], metrics["clean_val"] = held_out(item, trained_run)
         results.append(
             {
                 "key": item["key"],
@@ -168,6 +170,9 @@ def run_stack(stack: dict[str, Any], *, progress: bool = False) -> dict[str, Any
 def _noisy_validation(fs, stack: dict[str, Any]):
     """A scorer of each run on the val split's *noisy* labels, or ``None`` without a val split.
 
+    The scorer returns the noisy-label scores (with the confusion counts) and, for measuring
+    selectors only, the same predictions scored on the rows' clean labels.
+
     The val labels carry the condition's noise (its label column, its injected kind and rate,
     an independent draw per seed: :func:`noisyprobe.train.protocol.validation_labels`), as a
     user's held-out labels would; a selector may pick methods on this score without ever
@@ -182,14 +187,24 @@ def _noisy_validation(fs, stack: dict[str, Any]):
     except NoisyProbeError:  # no labelled val split: nothing to select on
         return None
 
-    def score(item: dict[str, Any], run) -> dict[str, float]:
+    def score(item: dict[str, Any], run) -> tuple[dict[str, Any], dict[str, float]]:
         idx, labels = validation_labels(fs, _condition(item, column), int(item["seed"]))
         pred = run.predict_proba(_rows(fs, ("noisy-val", column), idx)).argmax(axis=1)
-        return {
-            "balanced_accuracy": float(balanced_accuracy(labels, pred, num_classes=fs.num_classes)),
+        c = fs.num_classes
+        noisy = {
+            "balanced_accuracy": float(balanced_accuracy(labels, pred, num_classes=c)),
             "accuracy": float(np.mean(pred == labels)),
             "size": int(idx.size),
+            # counts [given label, prediction]: with an estimate of the noise, a selector can
+            # correct the score towards the clean one (select.held_out.corrected_score)
+            "confusion": np.bincount(labels * c + pred, minlength=c * c).reshape(c, c).tolist(),
         }
+        clean = fs.labels[idx]
+        ceiling = {
+            "balanced_accuracy": float(balanced_accuracy(clean, pred, num_classes=c)),
+            "accuracy": float(np.mean(pred == clean)),
+        }
+        return noisy, ceiling
 
     return score
 
@@ -198,9 +213,9 @@ def run_regime(task: dict[str, Any]) -> dict[str, Any]:
     """Estimate the regime features of one condition on its smallest seed's training labels.
 
     Returns:
-        ``{"condition_key", "regime", "seed", "seconds"}``.
+        ``{"condition_key", "regime", "transition", "seed", "seconds"}``.
     """
-    from noisyprobe.select.regime import estimate_regime
+    from noisyprobe.select.regime import regime_and_transition
     from noisyprobe.train.protocol import training_labels
 
     start = time.perf_counter()
@@ -208,10 +223,11 @@ def run_regime(task: dict[str, Any]) -> dict[str, Any]:
     column = task["label_column"]
     idx, labels, _ = training_labels(fs, _condition(task, column), int(task["seed"]))
     x = _rows(fs, ("train", column), idx)
-    regime = estimate_regime(x, labels, fs.num_classes, seed=int(task["seed"]))
+    regime, transition = regime_and_transition(x, labels, fs.num_classes, seed=int(task["seed"]))
     return {
         "condition_key": task["condition_key"],
         "regime": regime,
+        "transition": transition.tolist(),
         "seed": int(task["seed"]),
         "seconds": time.perf_counter() - start,
     }

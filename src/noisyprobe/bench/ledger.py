@@ -460,15 +460,28 @@ class Ledger:
         return [k for k in dict.fromkeys(keys) if k not in have]
 
     def set_regime(
-        self, key: str, regime: Mapping[str, float], *, seed: int, seconds: float
+        self,
+        key: str,
+        regime: Mapping[str, float],
+        *,
+        seed: int,
+        seconds: float,
+        transition: Sequence[Sequence[float]] | None = None,
     ) -> None:
-        """Store the regime features of a condition (computed on one seed's training labels)."""
+        """Store the regime features of a condition (computed on one seed's training labels).
+
+        ``transition``, the estimated noise transition T[true, given], is kept in the same
+        JSON object under the key ``"transition"``.
+        """
+        stored: dict[str, Any] = {k: _num(v) for k, v in regime.items()}
+        if transition is not None:
+            stored["transition"] = [[float(v) for v in row] for row in transition]
         with self.transaction() as db:
             db.execute(
                 "UPDATE conditions SET regime = ?, regime_seed = ?, regime_seconds = ?, "
                 "computed_at = ? WHERE key = ?",
                 (
-                    json.dumps({k: _num(v) for k, v in regime.items()}, sort_keys=True),
+                    json.dumps(stored, sort_keys=True),
                     seed,
                     seconds,
                     time.time(),

@@ -107,6 +107,7 @@ def run_grid(
                         ledger.set_regime(
                             payload["condition_key"],
                             result["regime"],
+                            transition=result.get("transition"),
                             seed=result["seed"],
                             seconds=result["seconds"],
                         )

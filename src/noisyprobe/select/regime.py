@@ -43,7 +43,39 @@ REGIME_FEATURES = (
 """Names of the regime features, in a fixed order."""
 
 
-def estimate_regime(
+def estimate_regime(x: np.ndarray, labels: np.ndarray, num_classes: int, **options) -> dict:
+    """Estimate the regime features of training features ``x`` with given labels ``labels``.
+
+    :func:`regime_and_transition` without the transition matrix; ``options`` are its
+    keyword arguments.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.arange(600) % 3
+        >>> x = rng.normal(size=(600, 8)) + 4 * np.eye(3, 8)[y]
+        >>> r = estimate_regime(x, y, 3)
+        >>> r["noise_rate"] < 0.05, round(r["class_entropy"], 3)
+        (True, 1.0)
+    """
+    return regime_and_transition(x, labels, num_classes, **options)[0]
+
+
+def transition_from_joint(joint: np.ndarray) -> np.ndarray:
+    """Noise transition T[i, j] = P(given j | true i) from a joint Q[given, true].
+
+    A true class with no mass keeps the identity row (no evidence of noise).
+
+    Example:
+        >>> transition_from_joint(np.array([[0.4, 0.1], [0.1, 0.4]])).tolist()
+        [[0.8, 0.2], [0.2, 0.8]]
+    """
+    q = np.asarray(joint, dtype=np.float64).T  # [true, given]
+    mass = q.sum(axis=1, keepdims=True)
+    eye = np.eye(q.shape[0])
+    return np.where(mass > 0, q / np.where(mass > 0, mass, 1.0), eye)
+
+
+def regime_and_transition(
     x: np.ndarray,
     labels: np.ndarray,
     num_classes: int,
@@ -54,8 +86,8 @@ def estimate_regime(
     k: int = 10,
     max_samples: int = 5000,
     knn_queries: int = 2000,
-) -> dict[str, float]:
-    """Estimate the regime features of training features ``x`` with given labels ``labels``.
+) -> tuple[dict[str, float], np.ndarray]:
+    """The regime features of ``x`` with given labels ``labels``, and the noise transition.
 
     Args:
         x: training features [N, D] (a memmap is fine).
@@ -70,15 +102,17 @@ def estimate_regime(
 
     Returns:
         Feature name -> value for every name in :data:`REGIME_FEATURES` (NaN where undefined,
-        e.g. the loss overlap when no sample is flagged).
+        e.g. the loss overlap when no sample is flagged), and the transition matrix
+        T[true, given] that confident learning estimates (:func:`transition_from_joint`),
+        with which a selector can correct scores on noisy validation labels.
 
     Example:
         >>> rng = np.random.default_rng(0)
         >>> y = np.arange(600) % 3
         >>> x = rng.normal(size=(600, 8)) + 4 * np.eye(3, 8)[y]
-        >>> r = estimate_regime(x, y, 3)
-        >>> r["noise_rate"] < 0.05, round(r["class_entropy"], 3)
-        (True, 1.0)
+        >>> features, transition = regime_and_transition(x, y, 3)
+        >>> transition.shape, bool(np.diag(transition).min() > 0.9)
+        ((3, 3), True)
     """
     from noisyprobe import diagnostics
     from noisyprobe.select.confident import estimate_noise
@@ -112,7 +146,7 @@ def estimate_regime(
     moments = diagnostics.moment_summary(xs)
     spectrum = diagnostics.spectrum_summary(xs)["centred"]
     p = counts / counts.sum()
-    return {
+    features = {
         "noise_rate": est.noise_rate,
         "asymmetry": est.asymmetry,
         "probe_agreement": float((probs.argmax(axis=1) == ys).mean()),
@@ -129,6 +163,7 @@ def estimate_regime(
         "sve": float(spectrum["sve"]),
         "lsvr": float(spectrum["lsvr"]),
     }
+    return features, transition_from_joint(est.joint)
 
 
 def _subsample(labels: np.ndarray, max_samples: int, seed: int) -> np.ndarray:
