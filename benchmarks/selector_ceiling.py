@@ -10,7 +10,11 @@ that table does not beat the best fixed method, method rankings move with the da
 than with the noise regime, and no regime-feature selector can be clearly better.
 With noisy-validation scores in the ledger (grids run by this version record each run's
 balanced accuracy on the val split's labels carrying the condition's noise), two more
-selectors: the best noisy-validation score per condition, and ridge blended with it.
+selectors: the best noisy-validation score per condition, and ridge blended with it. Where
+the runs also recorded their noisy-val confusion counts and the conditions their estimated
+noise transition, the same two selectors are repeated on the *corrected* score
+(:mod:`noisyprobe.select.corrected`) and, as a ceiling that no user has, on the val rows'
+clean labels.
 Each line: mean regret (pp), then the Wilcoxon signed-rank p-value of the per-condition
 differences against the best fixed method and how many conditions are better / worse.
 
@@ -76,9 +80,21 @@ def main(argv: list[str] | None = None) -> None:
         "datasets) with noisy-validation scores:"
     )
     _block(scored, ["knn", "ridge", "validation", "blend"])
+    for score in ("corrected", "clean"):
+        other = training_table(args.ledger, methods=table.methods, validation_score=score)
+        if other.validation is None or np.isnan(other.validation).all():
+            print(f"(no {score} validation scores in this ledger)")
+            continue
+        other = other.validated()
+        if len(other.regrets) != len(scored.regrets):
+            print(f"({score} scores on {len(other.regrets)} conditions only: skipped)")
+            continue
+        label = "clean val labels: the ceiling" if score == "clean" else score
+        print(f"\nvalidation score {label}:")
+        _block(other, ["validation", "blend"], baseline_only=True)
 
 
-def _block(table: TrainingTable, models: list[str]) -> None:
+def _block(table: TrainingTable, models: list[str], *, baseline_only: bool = False) -> None:
     """One line per choice on ``table``, each against the best fixed method."""
     regime, fixed = true_regime_picks(table)
     print(_line("best fixed method on training sets", fixed, fixed))
@@ -89,7 +105,8 @@ def _block(table: TrainingTable, models: list[str]) -> None:
         if model == "blend":
             print("    prior weight per held-out dataset: " + ", ".join(
                 f"{d} {w:.1f}" for d, w in v.weights.items()))  # fmt: skip
-    print(_line("true-regime table", regime, fixed))
+    if not baseline_only:
+        print(_line("true-regime table", regime, fixed))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,20 @@ def true_score(method: str, kind: str | None, rate: float, dataset_shift: float)
     return base + bonus.get((kind, method), 0.0)
 
 
+def transition(kind: str | None, rate: float, c: int = 4) -> np.ndarray:
+    """T[true, given]: symmetric flips, or each class to the next one (asymmetric)."""
+    if kind == "asymmetric":
+        return (1 - rate) * np.eye(c) + rate * np.roll(np.eye(c), 1, axis=1)
+    return (1 - rate) * np.eye(c) + rate / (c - 1) * (1 - np.eye(c))
+
+
+def expected_confusion(score: float, t: np.ndarray, size: int = 100) -> list[list[float]]:
+    """Expected counts [given, pred] of a head whose clean recall is ``score`` on every class."""
+    c = t.shape[0]
+    joint = (score * np.eye(c) + (1 - score) / (c - 1) * (1 - np.eye(c))) / c  # [pred, true]
+    return (size * (joint @ t).T).tolist()
+
+
 def make_synthetic_ledger(
     path, *, datasets=("d1", "d2", "d3"), seeds=(0, 1), drop_one=False, train=None
 ):
@@ -36,12 +50,15 @@ def make_synthetic_ledger(
         for kind, rate in conditions:
             cond = {"fs": dataset, "kind": kind, "rate": rate}
             ckey = sha256_text(canonical_json(cond))
-            regimes[ckey] = {
-                "noise_rate": rate + rng.normal(scale=0.02),
-                "asymmetry": (1.0 if kind == "asymmetric" else 0.0) + rng.normal(scale=0.05),
-                "num_classes": 4.0,
-                "loss_overlap": float("nan"),
-            }
+            regimes[ckey] = (
+                {
+                    "noise_rate": rate + rng.normal(scale=0.02),
+                    "asymmetry": (1.0 if kind == "asymmetric" else 0.0) + rng.normal(scale=0.05),
+                    "num_classes": 4.0,
+                    "loss_overlap": float("nan"),
+                },
+                transition(kind, rate),
+            )
             for method, params in METHODS.items():
                 for seed in seeds:
                     grid = {"train": train} if train is not None else {}
@@ -80,7 +97,9 @@ def make_synthetic_ledger(
                             + rng.normal(scale=0.002),
                             "accuracy": score,
                             "size": 100,
+                            "confusion": expected_confusion(score, transition(kind, rate)),
                         },
+                        "clean_val": {"balanced_accuracy": score, "accuracy": score},
                     }
                     results.append(
                         RunResult(key=run.key, metrics=metrics, realized_noise_rate=rate)
@@ -92,7 +111,7 @@ def make_synthetic_ledger(
         ledger.add_runs(runs)
         for run in runs:
             ledger.add_condition(run, canonical_json({"c": run.condition_key}))
-        for ckey, regime in regimes.items():
-            ledger.set_regime(ckey, regime, seed=0, seconds=0.0)
+        for ckey, (regime, t) in regimes.items():
+            ledger.set_regime(ckey, regime, seed=0, seconds=0.0, transition=t.tolist())
         ledger.record(results)
     return path

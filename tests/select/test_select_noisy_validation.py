@@ -73,3 +73,23 @@ def test_cli_select_blend(tmp_path, make_synthetic_ledger, capsys):
     out = capsys.readouterr().out
     assert "noisy-val balanced acc." in out and "prior weight" in out
     assert all(f"| {m} |" in out for m in ("lp", "gce", "elr"))
+
+
+def test_recommend_on_corrected_validation_scores(tmp_path, make_synthetic_ledger, capsys):
+    ledger = make_synthetic_ledger(tmp_path / "l.sqlite", train=TRAIN)
+    _featureset(tmp_path / "fs")
+    noisy = recommend(tmp_path / "fs", ledger, labels="rnn", k=3, model="validation")
+    sel = recommend(
+        tmp_path / "fs", ledger, labels="rnn", k=3, model="validation", validation_score="corrected"
+    )
+    assert set(sel.validation) == set(noisy.validation)
+    assert sel.validation != noisy.validation  # the estimated noise moved the scores
+    assert sel.recommendation.method == max(sel.validation, key=sel.validation.get)
+    with pytest.raises(NoisyProbeError, match="expected noisy or corrected"):
+        recommend(tmp_path / "fs", ledger, model="validation", validation_score="clean")
+    args = ["select", "--features", str(tmp_path / "fs"), "--ledger", str(ledger)]
+    assert main([*args, "--labels", "rnn", "--validation-score", "clean"]) == 2
+    assert "needs clean labels" in capsys.readouterr().err
+    assert main(["select", "--validate", str(ledger), "--model", "blend",
+                 "--validation-score", "corrected"]) == 0  # fmt: skip
+    assert "corrected" in capsys.readouterr().out

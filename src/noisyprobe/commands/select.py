@@ -28,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "features), the best noisy-validation score, or ridge blended with it (these two "
         "train the ledger's methods on --features' train split, scored on its val split)",
     )
+    p.add_argument(
+        "--validation-score",
+        choices=("noisy", "corrected", "clean"),
+        default="noisy",
+        help="what validation and blend select on: the noisy val labels' balanced accuracy, "
+        "that score corrected with the noise transition estimated on the training labels, "
+        "or (--validate only, the ceiling) the val rows' clean labels",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--metric", help="metric of the regret (default: the ledger's)")
     p.add_argument("--seed", type=int, default=0)
@@ -47,13 +55,19 @@ def run(args: argparse.Namespace) -> int:
             validation_markdown,
         )
 
-        table = training_table(args.validate, metric=args.metric)
+        table = training_table(
+            args.validate, metric=args.metric, validation_score=args.validation_score
+        )
         print(validation_markdown(leave_one_dataset_out(table, k=args.k, model=args.model)))
         print()
         print(guidance_markdown(table))
         return 0
     if not args.features or not args.ledger:
         raise NoisyProbeError("give --features DIR and --ledger LEDGER (or --validate LEDGER)")
+    if args.validation_score == "clean":
+        raise NoisyProbeError(
+            "--validation-score clean needs clean labels: it measures selectors (--validate)"
+        )
     from noisyprobe.bench.summary import markdown_table
     from noisyprobe.select.api import recommend
     from noisyprobe.select.validate import MODEL_NAMES
@@ -68,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         model=args.model,
         progress=not args.no_progress,
+        validation_score=args.validation_score,
     )
     rec = sel.recommendation
     print(f"## Regime of {args.features} ({args.labels or 'labels'}, {sel.samples} samples)")
@@ -86,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"**{rec.method}** ({MODEL_NAMES[sel.model]}; prior weight {sel.weight:.1f})")
         print()
         rows = [[m, f"{100 * sel.validation[m]:.2f}", f"{v:.2f}"] for m, v in ranked]
-        print(markdown_table(["method", "noisy-val balanced acc.", "blended score"], rows))
+        score = "corrected" if args.validation_score == "corrected" else "noisy"
+        print(markdown_table(["method", f"{score}-val balanced acc.", "blended score"], rows))
     if rec.neighbours:
         print()
         print(

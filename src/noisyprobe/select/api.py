@@ -47,6 +47,7 @@ def recommend(
     seed: int = 0,
     model: str = "knn",
     progress: bool = False,
+    validation_score: str = "noisy",
 ) -> Selection:
     """Estimate the regime of a FeatureSet's labelled split and recommend a method.
 
@@ -64,6 +65,9 @@ def recommend(
             mixes that with ridge's predicted regret, weighted as leave-one-dataset-out
             on the ledger's conditions found best (:func:`~noisyprobe.select.held_out.fit_weight`).
         progress: progress bars while training (``validation``, ``blend``).
+        validation_score: ``noisy`` (the val labels' balanced accuracy) or ``corrected``
+            (corrected with the noise transition estimated on the training labels,
+            :mod:`noisyprobe.select.corrected`); the ledger's scores are read the same way.
 
     Example:
         >>> # sel = recommend("features/iu-normal", "bench.sqlite", labels="automatic",
@@ -72,19 +76,23 @@ def recommend(
     from noisyprobe.errors import NoisyProbeError
     from noisyprobe.features.store import FeatureSet
     from noisyprobe.select.held_out import BlendedSelector, fit_weight
-    from noisyprobe.select.regime import REGIME_FEATURES, estimate_regime
+    from noisyprobe.select.regime import REGIME_FEATURES, regime_and_transition
     from noisyprobe.select.regression import RidgeSelector
     from noisyprobe.select.training import training_table
     from noisyprobe.select.validate import MODELS
 
     if model not in MODELS:
         raise NoisyProbeError(f"model: expected one of {', '.join(MODELS)}, got {model!r}")
-    table = training_table(ledger, metric=metric)
+    if validation_score not in ("noisy", "corrected"):
+        raise NoisyProbeError(
+            f"validation score: expected noisy or corrected, got {validation_score!r}"
+        )
+    table = training_table(ledger, metric=metric, validation_score=validation_score)
     if model in ("validation", "blend"):
         table = table.validated()
     fs = FeatureSet.load(features)
     idx = fs.indices(split, column=labels)
-    regime = estimate_regime(
+    regime, transition = regime_and_transition(
         fs.features[idx], fs.label_column(labels)[idx], fs.num_classes, seed=seed
     )
     names = list(table.conditions["name"])
@@ -107,6 +115,7 @@ def recommend(
             labels=labels,
             train=grid.train,
             progress=progress,
+            transition=transition if validation_score == "corrected" else None,
         )
         weight = 0.0
         if model == "blend":

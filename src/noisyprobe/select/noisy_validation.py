@@ -63,6 +63,7 @@ def noisy_validation_scores(
     train: Mapping[str, Any] | None = None,
     seeds: Sequence[int] = (0, 1, 2),
     progress: bool = False,
+    transition: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Mean balanced accuracy of each method on ``fs``'s validation labels (column ``labels``).
 
@@ -74,6 +75,9 @@ def noisy_validation_scores(
         train: ``TrainConfig`` keyword arguments (default: ``TrainConfig()``).
         seeds: training seeds; the scores are averaged over them.
         progress: per-epoch progress bars.
+        transition: an estimate of the noise, T[true, given]; with it each score is
+            corrected towards the clean balanced accuracy
+            (:func:`~noisyprobe.select.corrected.corrected_balanced_accuracy`).
 
     Raises:
         NoisyProbeError: the column has no labelled train or val rows.
@@ -89,6 +93,7 @@ def noisy_validation_scores(
         True
     """
     from noisyprobe.metrics import balanced_accuracy
+    from noisyprobe.select.corrected import corrected_balanced_accuracy
     from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs
 
     train_idx = fs.indices("train", column=labels)
@@ -107,9 +112,13 @@ def noisy_validation_scores(
     trained = train_runs(
         x_train, runs, num_classes=fs.num_classes, config=config, progress=progress
     )
+    c = fs.num_classes
     scores: dict[str, list[float]] = {label: [] for label in methods}
     for spec, probs in zip(runs, predict_proba_runs(trained, x_val)):
-        scores[spec.tag].append(
-            balanced_accuracy(y_val, probs.argmax(axis=1), num_classes=fs.num_classes)
-        )
+        pred = probs.argmax(axis=1)
+        if transition is None:
+            scores[spec.tag].append(balanced_accuracy(y_val, pred, num_classes=c))
+        else:
+            counts = np.bincount(y_val * c + pred, minlength=c * c).reshape(c, c)
+            scores[spec.tag].append(corrected_balanced_accuracy(counts, transition))
     return {label: float(np.mean(values)) for label, values in scores.items()}

@@ -17,6 +17,17 @@ import numpy as np
 from noisyprobe.errors import NoisyProbeError
 from noisyprobe.select.regime import REGIME_FEATURES
 
+VALIDATION_SCORES = ("noisy", "corrected", "clean")
+"""What :attr:`TrainingTable.validation` holds per run before seeds are averaged:
+
+- ``noisy``: the metric on the val split's noisy labels, as recorded;
+- ``corrected``: that score corrected with the condition's estimated noise transition
+  (:func:`noisyprobe.select.corrected.corrected_score`; needs the recorded confusion counts
+  and the regime's ``transition``);
+- ``clean``: the same predictions on the val rows' clean labels (``metrics.clean_val``):
+  the ceiling of any selector that picks on validation scores, for measuring selectors only.
+"""
+
 
 @dataclass(frozen=True)
 class TrainingTable:
@@ -31,9 +42,11 @@ class TrainingTable:
         metric: the metric the regret is measured in.
         validation: [n, m] each method's mean score (seeds averaged) on the condition's
             *noisy* validation labels (``metrics.noisy_val``), the evidence a user holds
-            without clean labels; NaN rows for conditions without one (no labelled val
-            split in their label column, e.g. PadChest's ``rnn`` rows are all training
-            rows), ``None`` when no run of the ledger recorded it.
+            without clean labels, as :data:`VALIDATION_SCORES` ``validation_score`` says;
+            NaN rows for conditions without one (no labelled val split in their label
+            column, e.g. PadChest's ``rnn`` rows are all training rows), ``None`` when no
+            run of the ledger recorded it.
+        validation_score: which score ``validation`` holds.
     """
 
     conditions: Any
@@ -42,6 +55,7 @@ class TrainingTable:
     methods: list[str]
     metric: str
     validation: np.ndarray | None = None
+    validation_score: str = "noisy"
 
     def subset(self, rows: np.ndarray) -> TrainingTable:
         """The table restricted to ``rows`` (a boolean mask or indices), in that order."""
@@ -54,6 +68,7 @@ class TrainingTable:
             methods=list(self.methods),
             metric=self.metric,
             validation=None if self.validation is None else self.validation[rows],
+            validation_score=self.validation_score,
         )
 
     def validated(self) -> TrainingTable:
@@ -88,12 +103,21 @@ def training_table(
     *,
     metric: str | None = None,
     methods: Sequence[str] | None = None,
+    validation_score: str = "noisy",
 ) -> TrainingTable:
     """Build the selector's training table from a ledger (see the module docstring).
 
+    ``validation_score``: one of :data:`VALIDATION_SCORES`.
+
     Raises:
-        NoisyProbeError: no condition has both regime features and every method's result.
+        NoisyProbeError: no condition has both regime features and every method's result,
+            or ``validation_score`` is unknown.
     """
+    if validation_score not in VALIDATION_SCORES:
+        raise NoisyProbeError(
+            f"validation score: expected one of {', '.join(VALIDATION_SCORES)}, "
+            f"got {validation_score!r}"
+        )
     from noisyprobe.bench.ledger import Ledger
     from noisyprobe.bench.summary import regret_matrix, score_matrix
 
@@ -123,26 +147,57 @@ def training_table(
         regrets=regret_matrix(matrix)[have],
         methods=list(matrix.methods),
         metric=metric,
-        validation=_validation_matrix(runs, info["condition_key"], list(matrix.methods), metric),
+        validation=_validation_matrix(
+            runs,
+            info["condition_key"],
+            list(matrix.methods),
+            metric,
+            score=validation_score,
+            transitions={k: regimes[k].get("transition") for k in info["condition_key"]},
+        ),
+        validation_score=validation_score,
     )
 
 
-def _validation_matrix(runs, condition_keys, methods: list[str], metric: str):
-    """[conditions, methods] mean noisy-validation ``metric`` (NaN where missing), or ``None``.
+def _validation_matrix(
+    runs,
+    condition_keys,
+    methods: list[str],
+    metric: str,
+    *,
+    score: str = "noisy",
+    transitions: dict[str, Any] | None = None,
+):
+    """[conditions, methods] mean validation ``metric`` (NaN where missing), or ``None``.
 
-    ``None`` when no run has one (a ledger from before ``metrics.noisy_val``).
+    ``score`` as in :data:`VALIDATION_SCORES`; ``transitions``: condition key -> its
+    estimated T (for ``corrected``). ``None`` when no run has one (a ledger from before
+    ``metrics.noisy_val``, or from before the confusion counts for ``corrected``).
     """
     import json
 
     from noisyprobe.bench.summary import method_labels
+    from noisyprobe.select.corrected import corrected_score
 
-    def score(raw) -> float:
-        held_out = (json.loads(raw) if isinstance(raw, str) else raw or {}).get("noisy_val")
-        value = (held_out or {}).get(metric)
-        return np.nan if value is None else float(value)
+    transitions = transitions or {}
+
+    def value(raw, condition_key: str) -> float:
+        recorded = json.loads(raw) if isinstance(raw, str) else raw or {}
+        if score == "clean":
+            found = (recorded.get("clean_val") or {}).get(metric)
+            return np.nan if found is None else float(found)
+        held_out = recorded.get("noisy_val") or {}
+        if score == "noisy":
+            found = held_out.get(metric)
+            return np.nan if found is None else float(found)
+        transition = transitions.get(condition_key)
+        if held_out.get("confusion") is None or transition is None:
+            return np.nan
+        return corrected_score(held_out["confusion"], transition, metric=metric)
 
     df = runs.assign(
-        method_label=method_labels(runs), noisy_val=[score(m) for m in runs["metrics"]]
+        method_label=method_labels(runs),
+        noisy_val=[value(m, k) for m, k in zip(runs["metrics"], runs["condition_key"])],
     )
     table = df.pivot_table(
         index="condition_key", columns="method_label", values="noisy_val", aggfunc="mean"

@@ -45,6 +45,8 @@ class Validation:
         metric: metric of the regret.
         model: the selector (:data:`MODELS`).
         weights: for ``blend``, the prior's weight chosen per held-out dataset.
+        validation_score: what the held-out models picked on
+            (:data:`~noisyprobe.select.training.VALIDATION_SCORES`).
     """
 
     picks: Any
@@ -57,6 +59,7 @@ class Validation:
     metric: str
     model: str = "knn"
     weights: dict[str, float] = field(default_factory=dict)
+    validation_score: str = "noisy"
 
 
 def leave_one_dataset_out(
@@ -164,6 +167,7 @@ def leave_one_dataset_out(
         metric=table.metric,
         model=model,
         weights=weights,
+        validation_score=table.validation_score if held_out else "noisy",
     )
 
 
@@ -180,9 +184,13 @@ def validation_markdown(v: Validation) -> str:
     from noisyprobe.bench.summary import markdown_table
 
     n = len(v.picks)
+    name = MODEL_NAMES[v.model]
+    if v.validation_score != "noisy":
+        label = "clean val labels, a ceiling" if v.validation_score == "clean" else "corrected"
+        name = f"{name}; {label}"
     rows = [
         [
-            f"selector ({MODEL_NAMES[v.model]})",
+            f"selector ({name})",
             f"{v.selector:.2f}",
             f"{v.selector_max:.2f}",
         ],
