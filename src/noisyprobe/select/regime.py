@@ -60,21 +60,6 @@ def estimate_regime(x: np.ndarray, labels: np.ndarray, num_classes: int, **optio
     return regime_and_transition(x, labels, num_classes, **options)[0]
 
 
-def transition_from_joint(joint: np.ndarray) -> np.ndarray:
-    """Noise transition T[i, j] = P(given j | true i) from a joint Q[given, true].
-
-    A true class with no mass keeps the identity row (no evidence of noise).
-
-    Example:
-        >>> transition_from_joint(np.array([[0.4, 0.1], [0.1, 0.4]])).tolist()
-        [[0.8, 0.2], [0.2, 0.8]]
-    """
-    q = np.asarray(joint, dtype=np.float64).T  # [true, given]
-    mass = q.sum(axis=1, keepdims=True)
-    eye = np.eye(q.shape[0])
-    return np.where(mass > 0, q / np.where(mass > 0, mass, 1.0), eye)
-
-
 def regime_and_transition(
     x: np.ndarray,
     labels: np.ndarray,
@@ -103,7 +88,8 @@ def regime_and_transition(
     Returns:
         Feature name -> value for every name in :data:`REGIME_FEATURES` (NaN where undefined,
         e.g. the loss overlap when no sample is flagged), and the transition matrix
-        T[true, given] that confident learning estimates (:func:`transition_from_joint`),
+        T[true, given] that confident learning estimates
+        (:func:`noisyprobe.labels.estimate.transition_from_joint` of its joint),
         with which a selector can correct scores on noisy validation labels.
 
     Example:
@@ -115,6 +101,7 @@ def regime_and_transition(
         ((3, 3), True)
     """
     from noisyprobe import diagnostics
+    from noisyprobe.labels.estimate import transition_from_joint
     from noisyprobe.select.confident import estimate_noise
     from noisyprobe.select.probe import cross_val_probs
 
