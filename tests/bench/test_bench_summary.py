@@ -121,3 +121,27 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert main(["bench", "--summary", str(tmp_path / "none.sqlite")]) == 2
     assert "no ledger" in capsys.readouterr().err
     assert main(["bench", "--export", "x.csv"]) == 2
+
+
+def test_cli_summary_of_some_methods(tmp_path, make_synthetic_ledger, capsys):
+    # elr has not finished one condition: with every method that condition drops out, with
+    # lp,gce it stays
+    import sqlite3
+
+    ledger = make_synthetic_ledger(tmp_path / "l.sqlite")
+    with sqlite3.connect(ledger) as db:
+        db.execute(
+            "UPDATE runs SET status = 'pending' WHERE method = 'elr' AND condition_key = "
+            "(SELECT condition_key FROM runs ORDER BY key LIMIT 1)"
+        )
+    assert main(["bench", "--summary", str(ledger)]) == 0
+    every = capsys.readouterr().out
+    assert main(["bench", "--summary", str(ledger), "--methods", "lp,gce"]) == 0
+    some = capsys.readouterr().out
+    assert "14 complete conditions x 3 methods" in every, every[:400]
+    assert "15 complete conditions x 2 methods" in some and "| elr |" not in some
+    assert main(["bench", "--summary", str(ledger), "--methods", "lp,dividemix"]) == 2
+    assert "'dividemix' not in the ledger" in capsys.readouterr().err
+    assert main(["select", "--validate", str(ledger), "--methods", "lp,gce"]) == 0
+    out = capsys.readouterr().out
+    assert "always gce" in out and "always elr" not in out

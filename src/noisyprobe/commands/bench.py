@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--summary", metavar="LEDGER", help="print the summary tables of a ledger")
     p.add_argument("--metric", help="metric of the summary (default: the grid's)")
     p.add_argument("--alpha", type=float, default=0.05, help="level of the critical difference")
+    p.add_argument(
+        "--methods",
+        help="with --summary: only these methods (comma-separated method labels), so that "
+        "conditions some other method has not finished yet are compared too",
+    )
     p.add_argument("--figures", metavar="DIR", help="with --summary: write CD diagram + heatmap")
     p.add_argument("--export", metavar="FILE", help="write the ledger's runs to FILE.csv/.parquet")
     p.add_argument("--all-runs", action="store_true", help="with --export: unfinished runs too")
@@ -95,7 +100,9 @@ def _summary(args: argparse.Namespace) -> int:
         metric = args.metric or ledger.get_meta("metric", "balanced_accuracy")
         runs = ledger.runs()
         counts = ledger.counts()
-    s = summarize(runs, metric=metric, alpha=args.alpha, counts=counts)
+    s = summarize(
+        runs, metric=metric, alpha=args.alpha, counts=counts, methods=method_list(args.methods)
+    )
     print(to_markdown(s, title=f"Benchmark summary: {args.summary}"))
     if args.figures:
         from noisyprobe.bench.figures import cd_diagram, rank_heatmap
@@ -120,3 +127,20 @@ def _summary(args: argparse.Namespace) -> int:
             )
             print(f"figures: {cd_path}, {heat_path}")
     return 0
+
+
+def method_list(raw: str | None) -> list[str] | None:
+    """``--methods a,b`` as a list (``None``: every method of the ledger).
+
+    Example:
+        >>> method_list("lp, gce"), method_list(None)
+        (['lp', 'gce'], None)
+    """
+    if raw is None:
+        return None
+    names = [m.strip() for m in raw.split(",") if m.strip()]
+    if not names:
+        from noisyprobe.errors import NoisyProbeError
+
+        raise NoisyProbeError("--methods: expected comma-separated method labels, got none")
+    return names

@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "that score corrected with the noise transition estimated on the training labels, "
         "or (--validate only, the ceiling) the val rows' clean labels",
     )
+    p.add_argument(
+        "--methods",
+        help="only these ledger methods (comma-separated method labels): the conditions "
+        "where all of them finished are used",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--metric", help="metric of the regret (default: the ledger's)")
     p.add_argument("--seed", type=int, default=0)
@@ -43,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from noisyprobe.commands.bench import method_list
     from noisyprobe.errors import NoisyProbeError
 
     if args.validate:
@@ -56,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
         )
 
         table = training_table(
-            args.validate, metric=args.metric, validation_score=args.validation_score
+            args.validate,
+            metric=args.metric,
+            methods=method_list(args.methods),
+            validation_score=args.validation_score,
         )
         print(validation_markdown(leave_one_dataset_out(table, k=args.k, model=args.model)))
         print()
@@ -83,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         progress=not args.no_progress,
         validation_score=args.validation_score,
+        methods=method_list(args.methods),
     )
     rec = sel.recommendation
     print(f"## Regime of {args.features} ({args.labels or 'labels'}, {sel.samples} samples)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ def recommend(
     model: str = "knn",
     progress: bool = False,
     validation_score: str = "noisy",
+    methods: Sequence[str] | None = None,
 ) -> Selection:
     """Estimate the regime of a FeatureSet's labelled split and recommend a method.
 
@@ -68,6 +70,8 @@ def recommend(
         validation_score: ``noisy`` (the val labels' balanced accuracy) or ``corrected``
             (corrected with the noise transition estimated on the training labels,
             :mod:`noisyprobe.select.corrected`); the ledger's scores are read the same way.
+        methods: only these ledger methods (default: all; the conditions where all of
+            them finished are used).
 
     Example:
         >>> # sel = recommend("features/iu-normal", "bench.sqlite", labels="automatic",
@@ -87,7 +91,9 @@ def recommend(
         raise NoisyProbeError(
             f"validation score: expected noisy or corrected, got {validation_score!r}"
         )
-    table = training_table(ledger, metric=metric, validation_score=validation_score)
+    table = training_table(
+        ledger, metric=metric, methods=methods, validation_score=validation_score
+    )
     if model in ("validation", "blend"):
         table = table.validated()
     fs = FeatureSet.load(features)
