@@ -11,6 +11,14 @@ losses). The balanced accuracy of M is an estimate of the clean balanced accurac
 the noisy score is not: with missed findings (present -> absent) the noisy labels reward a
 head that predicts "absent" too often. Negative entries (sampling error, an imperfect T) are
 clipped at 0 before the recalls are taken.
+
+Measured on the medical grid (benchmarks/results/bench-medical.md, 118 conditions): picking
+the best corrected score with the confident-learning T of the training labels is *worse*
+than picking the best noisy score (mean regret 2.22 vs 1.67 pp), because T is badly
+estimated on rare classes; even the T realised by the injected noise helps only where the
+noise is class-conditional (asymmetric) and hurts on the IU reports' real, report-dependent
+noise. The noisy score stays the default (``--validation-score noisy``); this one is for
+data whose T is known or well estimated.
 """
 
 from __future__ import annotations
