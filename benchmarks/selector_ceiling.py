@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         f"\non the {len(scored.regrets)} conditions ({scored.conditions['dataset'].nunique()} "
         "datasets) with noisy-validation scores:"
     )
-    _block(scored, ["knn", "ridge", "validation", "blend"])
+    _block(scored, ["knn", "ridge", "validation", "blend", "blend-mean"])
     for score in ("corrected", "clean"):
         other = training_table(args.ledger, methods=table.methods, validation_score=score)
         if other.validation is None or np.isnan(other.validation).all():
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         label = "clean val labels: the ceiling" if score == "clean" else score
         print(f"\nvalidation score {label}:")
-        _block(other, ["validation", "blend"], baseline_only=True)
+        _block(other, ["validation", "blend", "blend-mean"], baseline_only=True)
 
 
 def _block(table: TrainingTable, models: list[str], *, baseline_only: bool = False) -> None:
@@ -102,7 +102,7 @@ def _block(table: TrainingTable, models: list[str], *, baseline_only: bool = Fal
         v = leave_one_dataset_out(table, model=model)
         order = v.picks.set_index("name").loc[table.conditions["name"]]
         print(_line(f"selector ({model})", order["selector_regret"].to_numpy(), fixed))
-        if model == "blend":
+        if model.startswith("blend"):
             print("    prior weight per held-out dataset: " + ", ".join(
                 f"{d} {w:.1f}" for d, w in v.weights.items()))  # fmt: skip
     if not baseline_only:

@@ -9,6 +9,7 @@ import pytest
 from noisyprobe.errors import NoisyProbeError
 from noisyprobe.select.held_out import BlendedSelector, fit_weight, validation_gap
 from noisyprobe.select.recommender import KNNSelector
+from noisyprobe.select.regression import MeanRegretSelector
 from noisyprobe.select.regime import REGIME_FEATURES
 from noisyprobe.select.training import TrainingTable, training_table
 from noisyprobe.select.validate import MODELS, leave_one_dataset_out, validation_markdown
@@ -124,6 +125,28 @@ def test_training_table_reads_noisy_validation_from_the_ledger(synthetic_ledger)
     # noisy-validation tracks the clean ranking on this ledger: best score = lowest regret
     agree = np.argmax(table.validation, axis=1) == np.argmin(table.regrets, axis=1)
     assert agree.mean() > 0.8
-    assert set(MODELS) == {"knn", "ridge", "validation", "blend"}
+    assert set(MODELS) == {"knn", "ridge", "validation", "blend", "blend-mean"}
     for model in MODELS:
         assert leave_one_dataset_out(table, model=model).selector >= 0
+
+
+def test_mean_regret_prior_is_the_best_fixed_ranking_whatever_the_regime():
+    rng = np.random.default_rng(3)
+    x, r = rng.normal(size=(40, 2)), rng.uniform(0, 5, size=(40, 3))
+    sel = MeanRegretSelector(features=["noise_rate", "asymmetry"]).fit(x, r, list("abc"))
+    for regime in ({"noise_rate": -3.0, "asymmetry": 0.0}, {"noise_rate": 5.0, "asymmetry": 2.0}):
+        np.testing.assert_allclose(sel.predict(regime), r.mean(axis=0))
+        assert sel.recommend(regime).method == "abc"[int(np.argmin(r.mean(axis=0)))]
+    # as the blend's whole weight it is the best fixed method; with none, the best score
+    scores, regime = [0.7, 0.9, 0.8], {"noise_rate": 0.0, "asymmetry": 0.0}
+    best_fixed = "abc"[int(np.argmin(r.mean(axis=0)))]
+    assert BlendedSelector(sel, weight=1.0).recommend(regime, scores).method == best_fixed
+    assert BlendedSelector(sel, weight=0.0).recommend(regime, scores).method == "b"
+
+
+def test_blend_mean_is_validated_like_blend(synthetic_ledger):
+    table = training_table(synthetic_ledger)
+    v = leave_one_dataset_out(table, model="blend-mean")
+    assert v.model == "blend-mean" and set(v.weights) == set(table.conditions["dataset"])
+    assert 0.0 <= v.selector <= max(v.fixed.values())
+    assert "benchmark mean regret + noisy validation" in validation_markdown(v)

@@ -61,6 +61,8 @@ def test_recommend_validation_picks_the_best_noisy_validation_score(
     blend = recommend(tmp_path / "fs", ledger, labels="rnn", k=3, model="blend")
     assert blend.validation == sel.validation  # same seeds, same training: same scores
     assert 0.0 <= blend.weight <= 1.0 and blend.model == "blend"
+    mean = recommend(tmp_path / "fs", ledger, labels="rnn", k=3, model="blend-mean")
+    assert mean.validation == sel.validation and 0.0 <= mean.weight <= 1.0
     with pytest.raises(NoisyProbeError, match="model: expected one of"):
         recommend(tmp_path / "fs", ledger, model="oracle")
 

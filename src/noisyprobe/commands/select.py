@@ -22,11 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=5, help="nearest conditions (default 5)")
     p.add_argument(
         "--model",
-        choices=("knn", "ridge", "validation", "blend"),
+        choices=("knn", "ridge", "validation", "blend", "blend-mean"),
         default="knn",
         help="selector: k-nearest conditions, per-method ridge (both on the regime "
-        "features), the best noisy-validation score, or ridge blended with it (these two "
-        "train the ledger's methods on --features' train split, scored on its val split)",
+        "features), the best noisy-validation score, or that score blended with ridge "
+        "(blend) or with each method's mean benchmark regret (blend-mean); the last three "
+        "train the ledger's methods on --features' train split, scored on its val split",
     )
     p.add_argument(
         "--validation-score",

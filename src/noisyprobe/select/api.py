@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from noisyprobe.select.recommender import KNNSelector, Recommendation
+from noisyprobe.select.recommender import Recommendation
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,8 @@ def recommend(
     from noisyprobe.features.store import FeatureSet
     from noisyprobe.select.held_out import BlendedSelector, fit_weight
     from noisyprobe.select.regime import REGIME_FEATURES, regime_and_transition
-    from noisyprobe.select.regression import RidgeSelector
     from noisyprobe.select.training import training_table
-    from noisyprobe.select.validate import MODELS
+    from noisyprobe.select.validate import BLENDS, HELD_OUT, MODELS, prior_class
 
     if model not in MODELS:
         raise NoisyProbeError(f"model: expected one of {', '.join(MODELS)}, got {model!r}")
@@ -94,7 +93,7 @@ def recommend(
     table = training_table(
         ledger, metric=metric, methods=methods, validation_score=validation_score
     )
-    if model in ("validation", "blend"):
+    if model in HELD_OUT:
         table = table.validated()
     fs = FeatureSet.load(features)
     idx = fs.indices(split, column=labels)
@@ -104,8 +103,7 @@ def recommend(
     names = list(table.conditions["name"])
 
     def make_prior(x: np.ndarray, regrets: np.ndarray, rows: list[str] | None = None):
-        kind = KNNSelector if model == "knn" else RidgeSelector
-        return kind(k=k).fit(x, regrets, table.methods, rows)
+        return prior_class(model)(k=k).fit(x, regrets, table.methods, rows)
 
     prior = make_prior(table.regimes, table.regrets, names)
     scores = weight = None
@@ -124,7 +122,7 @@ def recommend(
             transition=transition if validation_score == "corrected" else None,
         )
         weight = 0.0
-        if model == "blend":
+        if model in BLENDS:
             weight = fit_weight(
                 table.regimes,
                 table.regrets,

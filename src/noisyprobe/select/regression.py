@@ -50,3 +50,27 @@ class RidgeSelector(KNNSelector):
         """Predicted regret [m] of every method."""
         z = self._standardise(self._vector(regime)[None, :])[0]
         return self.intercept_ + z @ self.coef_
+
+
+class MeanRegretSelector(RidgeSelector):
+    """Predict each method's regret as its mean regret over the benchmark conditions.
+
+    The regime features are ignored (ridge with an infinite penalty): the prediction is the
+    ranking of the best fixed method. As the prior of the blended selector
+    (:class:`~noisyprobe.select.held_out.BlendedSelector`, model ``blend-mean``) it breaks
+    the noisy-validation scores' near-ties with what works on average, where the ridge
+    prior also moves with the regime features, which do not carry over between data sets
+    here (benchmarks/results/bench-medical.md).
+
+    Example:
+        >>> regrets = np.array([[0.0, 3.0], [4.0, 2.0]])
+        >>> sel = MeanRegretSelector(features=["noise_rate"])
+        >>> sel.fit(np.array([[0.0], [0.4]]), regrets, ["lp", "elr"]).predict({"noise_rate": 0.4})
+        array([2. , 2.5])
+    """
+
+    def fit(self, regimes, regrets, methods, names=None) -> MeanRegretSelector:  # noqa: D102
+        KNNSelector.fit(self, regimes, regrets, methods, names)
+        self.intercept_ = self.regrets_.mean(axis=0)
+        self.coef_ = np.zeros((self.x_.shape[1], self.regrets_.shape[1]))
+        return self

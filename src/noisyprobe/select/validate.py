@@ -19,14 +19,33 @@ from noisyprobe.errors import NoisyProbeError
 from noisyprobe.select.held_out import BlendedSelector, fit_weight
 from noisyprobe.select.recommender import KNNSelector
 from noisyprobe.select.regime import REGIME_FEATURES
-from noisyprobe.select.regression import RidgeSelector
+from noisyprobe.select.regression import MeanRegretSelector, RidgeSelector
 from noisyprobe.select.training import TrainingTable
 
-MODELS = ("knn", "ridge", "validation", "blend")
+MODELS = ("knn", "ridge", "validation", "blend", "blend-mean")
 """Selectors :func:`leave_one_dataset_out` validates: k-nearest conditions and ridge read
 the regime features only; ``validation`` picks each condition's best noisy-validation score;
-``blend`` mixes ridge's predicted regret with that score (weight fitted on the training
-datasets, :mod:`noisyprobe.select.held_out`)."""
+``blend`` mixes ridge's predicted regret with that score, ``blend-mean`` each method's mean
+regret over the benchmark (weight fitted on the training datasets,
+:mod:`noisyprobe.select.held_out`)."""
+
+BLENDS = ("blend", "blend-mean")
+"""Models that blend a prior with the noisy-validation scores."""
+
+HELD_OUT = ("validation", *BLENDS)
+"""Models that need each method's noisy-validation score."""
+
+
+def prior_class(model: str) -> type[KNNSelector]:
+    """The regime selector a model uses on its own or as its prior.
+
+    Example:
+        >>> prior_class("blend-mean").__name__
+        'MeanRegretSelector'
+    """
+    if model == "knn":
+        return KNNSelector
+    return MeanRegretSelector if model == "blend-mean" else RidgeSelector
 
 
 @dataclass(frozen=True)
@@ -93,7 +112,7 @@ def leave_one_dataset_out(
 
     if model not in MODELS:
         raise NoisyProbeError(f"model: expected one of {', '.join(MODELS)}, got {model!r}")
-    held_out = model in ("validation", "blend")
+    held_out = model in HELD_OUT
     if held_out:
         if table.validation is None:
             raise NoisyProbeError(
@@ -112,9 +131,7 @@ def leave_one_dataset_out(
     names = table.conditions["name"].to_numpy()
 
     def make_prior(x: np.ndarray, regrets: np.ndarray, chosen: np.ndarray | None = None):
-        selector = (RidgeSelector if model in ("ridge", "blend") else KNNSelector)(
-            k=k, features=features
-        )
+        selector = prior_class(model)(k=k, features=features)
         return selector.fit(x, regrets, table.methods, None if chosen is None else names[chosen])
 
     rows = []
@@ -127,7 +144,7 @@ def leave_one_dataset_out(
         prior = None if model == "validation" else make_prior(x_train, table.regrets[train], train)
         if held_out:
             weight = 0.0
-            if model == "blend":
+            if model in BLENDS:
                 weight = fit_weight(
                     x_train, table.regrets[train], table.validation[train], ds[train], make_prior
                 )
@@ -176,6 +193,7 @@ MODEL_NAMES = {
     "ridge": "ridge on regime",
     "validation": "best noisy-validation score",
     "blend": "ridge on regime + noisy validation",
+    "blend-mean": "benchmark mean regret + noisy validation",
 }
 
 
@@ -228,7 +246,7 @@ def validation_markdown(v: Validation) -> str:
     out.append(
         markdown_table(["held-out dataset", "N", "selector", "best fixed on train", "picks"], per)
     )
-    if v.weights and v.model == "blend":
+    if v.weights and v.model in BLENDS:
         out += [
             "",
             "Prior weight chosen on the training datasets, per held-out dataset: "
