@@ -42,11 +42,11 @@ class TrainingTable:
         metric: the metric the regret is measured in.
         validation: [n, m] each method's mean score (seeds averaged) on the condition's
             *noisy* validation labels (``metrics.noisy_val``), the evidence a user holds
-            without clean labels, as :data:`VALIDATION_SCORES` ``validation_score`` says;
+            without clean labels (or a score derived from it: ``validation_score``);
             NaN rows for conditions without one (no labelled val split in their label
             column, e.g. PadChest's ``rnn`` rows are all training rows), ``None`` when no
             run of the ledger recorded it.
-        validation_score: which score ``validation`` holds.
+        validation_score: which score ``validation`` holds (:data:`VALIDATION_SCORES`).
     """
 
     conditions: Any
