@@ -64,9 +64,10 @@ def recommend(
         model: ``knn`` or ``ridge`` read the regime only; ``validation`` and ``blend`` also
             train every ledger method on the train split as the grid did and score it on
             the val split's labels (:mod:`noisyprobe.select.noisy_validation`); ``blend``
-            mixes that with ridge's predicted regret, weighted as leave-one-dataset-out
-            on the ledger's conditions found best (:func:`~noisyprobe.select.held_out.fit_weight`).
-        progress: progress bars while training (``validation``, ``blend``).
+            mixes that with ridge's predicted regret and ``blend-mean`` with each method's
+            mean regret on the ledger, weighted as leave-one-dataset-out on the ledger's
+            conditions found best (:func:`~noisyprobe.select.held_out.fit_weight`).
+        progress: progress bars while training (``validation`` and the blends).
         validation_score: ``noisy`` (the val labels' balanced accuracy) or ``corrected``
             (corrected with the noise transition estimated on the training labels,
             :mod:`noisyprobe.select.corrected`); the ledger's scores are read the same way.

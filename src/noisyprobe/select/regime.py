@@ -43,7 +43,9 @@ REGIME_FEATURES = (
 """Names of the regime features, in a fixed order."""
 
 
-def estimate_regime(x: np.ndarray, labels: np.ndarray, num_classes: int, **options) -> dict:
+def estimate_regime(
+    x: np.ndarray, labels: np.ndarray, num_classes: int, **options
+) -> dict[str, float]:
     """Estimate the regime features of training features ``x`` with given labels ``labels``.
 
     :func:`regime_and_transition` without the transition matrix; ``options`` are its
