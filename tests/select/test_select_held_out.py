@@ -9,8 +9,8 @@ import pytest
 from noisyprobe.errors import NoisyProbeError
 from noisyprobe.select.held_out import BlendedSelector, fit_weight, validation_gap
 from noisyprobe.select.recommender import KNNSelector
-from noisyprobe.select.regression import MeanRegretSelector
 from noisyprobe.select.regime import REGIME_FEATURES
+from noisyprobe.select.regression import MeanRegretSelector
 from noisyprobe.select.training import TrainingTable, training_table
 from noisyprobe.select.validate import MODELS, leave_one_dataset_out, validation_markdown
 
