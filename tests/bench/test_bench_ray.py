@@ -95,4 +95,5 @@ def test_ray_and_local_executors_write_identical_ledgers(tmp_path):
             if a[k] is None or b[k] is None:  # NaN is stored as NULL
                 assert a[k] is None and b[k] is None, k
             else:
-                assert a[k] == pytest.approx(b[k], rel=1e-6, abs=1e-9), k
+                # a feature or the transition matrix (a list of rows)
+                np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-9, err_msg=k)
