@@ -178,7 +178,7 @@ def _noisy_validation(fs, stack: dict[str, Any]):
     user's held-out labels would; a selector may pick methods on this score without ever
     seeing a clean label.
     """
-    from noisyprobe.metrics import balanced_accuracy
+    from noisyprobe.metrics import balanced_accuracy, confusion_matrix
     from noisyprobe.train.protocol import validation_labels
 
     column = stack["label_column"]
@@ -196,8 +196,8 @@ def _noisy_validation(fs, stack: dict[str, Any]):
             "accuracy": float(np.mean(pred == labels)),
             "size": int(idx.size),
             # counts [given label, prediction]: with an estimate of the noise, a selector can
-            # correct the score towards the clean one (select.held_out.corrected_score)
-            "confusion": np.bincount(labels * c + pred, minlength=c * c).reshape(c, c).tolist(),
+            # correct the score towards the clean one (select.corrected.corrected_score)
+            "confusion": confusion_matrix(labels, pred, num_classes=c).tolist(),
         }
         clean = fs.labels[idx]
         ceiling = {

@@ -56,6 +56,14 @@ def clean_joint(confusion: np.ndarray, transition: np.ndarray) -> np.ndarray:
     return np.linalg.solve(t.T, (n / n.sum())).T
 
 
+def _clipped_joint(confusion: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """:func:`clean_joint` clipped at 0; the noisy joint when T is too close to singular."""
+    t = np.asarray(transition, dtype=np.float64)
+    if np.linalg.cond(t) > MAX_CONDITION:
+        t = np.eye(t.shape[0])
+    return np.clip(clean_joint(confusion, t), 0.0, None)
+
+
 def corrected_balanced_accuracy(confusion: np.ndarray, transition: np.ndarray) -> float:
     """Balanced accuracy on the clean labels, estimated from noisy-label counts and T.
 
@@ -76,10 +84,7 @@ def corrected_balanced_accuracy(confusion: np.ndarray, transition: np.ndarray) -
         >>> round(corrected_balanced_accuracy(1000 * (m @ t).T, np.eye(2)), 4)  # noisy BA
         0.75
     """
-    t = np.asarray(transition, dtype=np.float64)
-    if np.linalg.cond(t) > MAX_CONDITION:
-        t = np.eye(t.shape[0])
-    m = np.clip(clean_joint(confusion, t), 0.0, None)
+    m = _clipped_joint(confusion, transition)
     support = m.sum(axis=0)  # per true class
     present = support > 0
     if not present.any():
@@ -99,10 +104,7 @@ def corrected_accuracy(confusion: np.ndarray, transition: np.ndarray) -> float:
         >>> round(corrected_accuracy(1000 * (m @ t).T, t), 4)
         0.85
     """
-    t = np.asarray(transition, dtype=np.float64)
-    if np.linalg.cond(t) > MAX_CONDITION:
-        t = np.eye(t.shape[0])
-    m = np.clip(clean_joint(confusion, t), 0.0, None)
+    m = _clipped_joint(confusion, transition)
     total = m.sum()
     return float(np.trace(m) / total) if total > 0 else 0.0
 

@@ -92,7 +92,7 @@ def noisy_validation_scores(
         >>> s["lp"] > 0.9
         True
     """
-    from noisyprobe.metrics import balanced_accuracy
+    from noisyprobe.metrics import balanced_accuracy, confusion_matrix
     from noisyprobe.select.corrected import corrected_balanced_accuracy
     from noisyprobe.train import RunSpec, TrainConfig, predict_proba_runs, train_runs
 
@@ -119,6 +119,6 @@ def noisy_validation_scores(
         if transition is None:
             scores[spec.tag].append(balanced_accuracy(y_val, pred, num_classes=c))
         else:
-            counts = np.bincount(y_val * c + pred, minlength=c * c).reshape(c, c)
+            counts = confusion_matrix(y_val, pred, num_classes=c)
             scores[spec.tag].append(corrected_balanced_accuracy(counts, transition))
     return {label: float(np.mean(values)) for label, values in scores.items()}
