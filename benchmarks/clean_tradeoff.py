@@ -46,23 +46,26 @@ def sweep(
     """
     scores: dict[tuple[str, str], list[float]] = {}
     for split in range(splits):
-        found = [d for d in datasets(split) if d[0] == data]
-        if not found:
+        # datasets() builds its sets lazily: stop at the one asked for.
+        found = next((d for d in datasets(split) if d[0] == data), None)
+        if found is None:
             raise SystemExit(f"clean_tradeoff: unknown --data {data!r}")
-        _, xtr, xte, ytr, yte = found[0]
+        _, xtr, xte, ytr, yte = found
         xtr, xte = standardise(xtr, xte)
         c = int(ytr.max()) + 1
-        specs = []
+        specs, keys = [], []
         for name, kind in CONDITIONS:
             labels = ytr if kind is None else inject(ytr, kind, RATE, c, seed=split).labels
-            specs.append(RunSpec("lp", split, labels, tag=f"{name}|lp"))
+            specs.append(RunSpec("lp", split, labels))
+            keys.append((name, "lp"))
             for value in values:
                 params = known_noise_params(method, {param: value}, kind=kind, rate=RATE)
-                specs.append(RunSpec(method, split, labels, params, tag=f"{name}|{param}={value}"))
+                specs.append(RunSpec(method, split, labels, params))
+                keys.append((name, f"{param}={value}"))
         out = train_runs(xtr, specs, num_classes=c, config=TrainConfig(), progress=False)
-        for spec, proba in zip(specs, predict_proba_runs(out, xte)):
+        for key, proba in zip(keys, predict_proba_runs(out, xte)):
             ba = 100.0 * balanced_accuracy(yte, proba.argmax(1), num_classes=c)
-            scores.setdefault(tuple(spec.tag.split("|")), []).append(ba)
+            scores.setdefault(key, []).append(ba)
         print(f"split {split} done", file=sys.stderr, flush=True)
     return scores
 
